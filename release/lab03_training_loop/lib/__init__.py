@@ -1,0 +1,27 @@
+"""The course package: the code you write in the notebooks, plus provided helpers.
+
+    from lib import AdamW
+
+Modules exported from the notebooks (edit the notebook, never the file; see lib/export.py):
+    adamw.py  <- 01_adamw.ipynb
+
+Names are imported lazily, on first use, so that one broken module does not break the
+others, and `python -m lib.export` can always rebuild them.
+"""
+import importlib
+
+_PUBLIC = {
+    "AdamW": "adamw",
+}
+
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'lib' has no attribute {name!r}; public names: {', '.join(__all__)}")
+    return getattr(importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+
+
+def __dir__():
+    return __all__

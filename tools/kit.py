@@ -1,0 +1,48 @@
+"""Give a generated release its own lib/: the student kit (run by nbgrader as a post_convert_hook).
+
+nbgrader copies every file of the source assignment into release/, but not lib/: in the source
+folder lib is a link to the course's lib/, which holds the solutions, and nbgrader does not
+follow links to folders. This hook writes release/<assignment>/lib/ instead:
+  - the provided helpers, copied from the course's lib/ (every module no notebook exports);
+  - the exported modules, exported from the *release* notebooks, i.e. stubs that raise
+    NotImplementedError until the student writes them.
+"""
+import shutil
+import sys
+import traceback
+from pathlib import Path
+
+from lib.export import export_assignment, notebook_module
+
+COURSE_LIB = Path(__file__).resolve().parents[1] / "lib"
+
+
+def exported_modules(notebook_dir):
+    """Names of the lib modules that the notebooks in notebook_dir export."""
+    found = (notebook_module(path) for path in sorted(Path(notebook_dir).glob("*.ipynb")))
+    return {exported[0] for exported in found if exported}
+
+
+def build_student_lib(release_dir, course_lib=COURSE_LIB):
+    """Write release_dir/lib: provided helpers plus stubs exported from release_dir's notebooks."""
+    release_dir = Path(release_dir)
+    target = release_dir / "lib"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir()
+    generated = exported_modules(release_dir)
+    for path in sorted(Path(course_lib).glob("*.py")):
+        if path.stem not in generated:
+            shutil.copyfile(path, target / path.name)
+    export_assignment(release_dir, target)
+
+
+def post_convert_hook(course_root):
+    """nbgrader's hook(assignment=..., student=..., notebooks=...) for the course at course_root."""
+    def hook(assignment, **_):
+        try:
+            build_student_lib(Path(course_root) / "release" / assignment)
+        except Exception:
+            # nbgrader logs hook failures at INFO level only: make this one impossible to miss.
+            print(f"ERROR: could not build release/{assignment}/lib:\n{traceback.format_exc()}", file=sys.stderr)
+            raise
+    return hook
