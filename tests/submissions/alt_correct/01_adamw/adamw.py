@@ -1,7 +1,9 @@
 #| export
 class AdamW:
     """A correct AdamW written independently of the reference, with different internals:
-    state in dicts, lr as a property, slice assignment for the in-place update, temporaries."""
+    state in dicts, lr as a property, slice assignment for the in-place update, temporaries.
+    It also emits a harmless warning on its first step: nbgrader would score the test cell that
+    triggers it zero (stderr) unless nbgrader_config.py's IgnorePattern drops it."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
         if lr < 0 or eps < 0 or weight_decay < 0:
@@ -29,6 +31,9 @@ class AdamW:
         b1, b2 = self.hyper["betas"]
         self.state["step"] += 1
         n = self.state["step"]
+        if n == 1:
+            import warnings
+            warnings.warn("this AdamW allocates temporaries at every step", RuntimeWarning)
         new_moments = []
         for p, g, (m, v) in zip(self.params, gradients, self.state["moments"]):
             m = b1 * m + (1 - b1) * g
