@@ -96,3 +96,80 @@ MUTANTS = [
            {"test_adamw_bad_input"},
            "refused step() calls advanced t"),
 ]
+
+STEP = "        self.s += 1\n        self.optimizer.lr = self.get_lr()\n        return self.optimizer.lr"
+COSINE = "self.min_lr + 0.5 * (self.base_lr - self.min_lr) * (1 + math.cos(math.pi * p))"
+
+MUTANTS += [
+    # --- 02_lr_schedules: the issue's list, then the classic scheduler bugs
+    mutant("warmup_off_by_one", "02_lr_schedules", "lr_scheduler",
+           [("return self.base_lr * s / W", "return self.base_lr * (s + 1) / W")],
+           {"test_schedule_warmup", "test_schedule_cosine"}, "one step ahead"),
+    mutant("progress_not_clamped", "02_lr_schedules", "lr_scheduler",
+           [("p = min(1.0, (s - W) / (T - W))", "p = (s - W) / (T - W)")],
+           {"test_schedule_cosine_landmarks", "test_schedule_cosine", "test_schedule_linear"}, "rises again"),
+    mutant("min_lr_ignored", "02_lr_schedules", "lr_scheduler",
+           [(COSINE, "0.5 * self.base_lr * (1 + math.cos(math.pi * p))")],
+           {"test_schedule_cosine_landmarks", "test_schedule_cosine"}, "min_lr is ignored"),
+    mutant("cosine_period_doubled", "02_lr_schedules", "lr_scheduler",
+           [("math.cos(math.pi * p)", "math.cos(math.pi * p / 2)")],
+           {"test_schedule_cosine_landmarks", "test_schedule_cosine"}, "quarter period"),
+    mutant("cosine_full_period", "02_lr_schedules", "lr_scheduler",
+           [("math.cos(math.pi * p)", "math.cos(2 * math.pi * p)")],
+           {"test_schedule_cosine_landmarks", "test_schedule_cosine"}, "full period"),
+    mutant("lr_not_written_to_optimizer", "02_lr_schedules", "lr_scheduler",
+           [(STEP, "        self.s += 1\n        return self.get_lr()")],
+           {"test_schedule_warmup", "test_schedule_writes_optimizer"}, "must write eta(s) into optimizer.lr"),
+    mutant("step_returns_previous_lr", "02_lr_schedules", "lr_scheduler",
+           [(STEP, "        previous = self.get_lr()\n" + STEP.replace("return self.optimizer.lr", "return previous"))],
+           {"test_schedule_warmup", "test_schedule_writes_optimizer"}, "returns the rate from before the step"),
+    mutant("initial_lr_not_written", "02_lr_schedules", "lr_scheduler",
+           [("self.s = 0\n        self.optimizer.lr = self.get_lr()", "self.s = 0")],
+           {"test_schedule_warmup", "test_schedule_edge_cases"}, "the constructor writes eta(0)"),
+    mutant("base_lr_read_again", "02_lr_schedules", "lr_scheduler",
+           [(COSINE, COSINE.replace("(self.base_lr - self.min_lr)", "(self.optimizer.lr - self.min_lr)"))],
+           {"test_schedule_writes_optimizer", "test_schedule_cosine"}, "read once"),
+    mutant("base_lr_not_restored", "02_lr_schedules", "lr_scheduler",
+           [('self.s, self.base_lr, self.min_lr = int(state["s"]), state["base_lr"], state["min_lr"]',
+             'self.s, self.min_lr = int(state["s"]), state["min_lr"]')],
+           {"test_schedule_state_dict"}, "restore base_lr"),
+    mutant("unknown_schedule_accepted", "02_lr_schedules", "lr_scheduler",
+           [("if schedule not in self.SCHEDULES:", "if False:")],
+           {"test_schedule_bad_input_visible", "test_schedule_bad_input"}, "unknown schedule must be refused"),
+]
+
+CLIP = "    if math.isfinite(norm) and norm > max_norm:\n        factor = max_norm / (norm + 1e-6)\n        for g in gradients:\n            g *= factor\n"
+SQUARES = 'float(np.einsum("i,i->", np.ravel(g), np.ravel(g), dtype=np.float64))'
+
+MUTANTS += [
+    # --- 03_gradient_clipping: the issue's list, then a few more
+    mutant("per_tensor_clipping", "03_gradient_clipping", "clip_gradients",
+           [(CLIP, "    if math.isfinite(norm):\n        for g in gradients:\n            own = global_grad_norm([g])\n"
+                   "            if own > max_norm:\n                g *= max_norm / (own + 1e-6)\n")],
+           {"test_clip_direction"}, "per-tensor clipping"),
+    mutant("always_scales", "03_gradient_clipping", "clip_gradients",
+           [("if math.isfinite(norm) and norm > max_norm:", "if math.isfinite(norm):")],
+           {"test_clip", "test_clip_below_threshold"}, "makes small gradients larger"),
+    mutant("factor_inverted", "03_gradient_clipping", "clip_gradients",
+           [("factor = max_norm / (norm + 1e-6)", "factor = norm / max_norm")],
+           {"test_clip", "test_clip_direction"}, "factor is inverted"),
+    mutant("returns_clipped_norm", "03_gradient_clipping", "clip_gradients",
+           [("    return norm", "    return global_grad_norm(gradients)")],
+           {"test_clip", "test_clip_returns_norm_before"}, "norm after clipping"),
+    mutant("clips_a_copy", "03_gradient_clipping", "clip_gradients",
+           [("        for g in gradients:\n            g *= factor", "        gradients = [g * factor for g in gradients]")],
+           {"test_clip", "test_clip_in_place"}, "scaled copies"),
+    mutant("float32_accumulation", "03_gradient_clipping", "global_grad_norm",
+           [(", dtype=np.float64)", ")")],
+           {"test_global_norm_float64"}, "overflowed float32"),
+    mutant("sum_of_norms", "03_gradient_clipping", "global_grad_norm",
+           [(f"    total = sum({SQUARES} for g in gradients)\n    return math.sqrt(total)",
+             f"    return sum(math.sqrt({SQUARES}) for g in gradients)")],
+           {"test_global_norm", "test_global_norm_all_arrays"}, "sum of the arrays' norms"),
+    mutant("non_finite_scaled", "03_gradient_clipping", "clip_gradients",
+           [("if math.isfinite(norm) and norm > max_norm:", "if norm > max_norm:")],
+           {"test_clip_non_finite"}, "must be left untouched"),
+    mutant("max_norm_unchecked", "03_gradient_clipping", "clip_gradients",
+           [('    if not max_norm > 0:\n        raise ValueError(f"max_norm must be > 0, got {max_norm}")\n', "")],
+           {"test_clip_bad_max_norm"}, "must be refused"),
+]

@@ -4,6 +4,7 @@ whose messages target each mistake.
 
 Slow (a kernel per graded notebook): `pytest -m "not autograde"` skips it.
 """
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,23 +26,43 @@ def answers_in(folder):
             for nb in sorted(folder.iterdir()) if nb.is_dir()}
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Hand in every submission, autograde them all through nbgrader, return the gradebook's scores."""
-    root = course.copy_course(tmp_path_factory.mktemp("course"))
-    course.nbgrader(root, "generate_assignment", course.ASSIGNMENT)
+def submissions():
+    """{student: answers}: the reference, the untouched release, tests/submissions/*, and every mutant."""
     reference = reference_answers()
-    course.hand_in(root, "reference", reference)
-    course.hand_in(root, "blank", {})
-    for folder in sorted(SUBMISSIONS.iterdir()):
-        course.hand_in(root, folder.name, answers_in(folder))
-    course.nbgrader(root, "autograde", course.ASSIGNMENT, "--student=[!m]*")
-    for notebook in sorted({m.notebook for m in MUTANTS}):
-        for m in MUTANTS:
-            if m.notebook == notebook:
-                course.hand_in(root, m.student, {notebook: {m.cell: course.mutate(reference[notebook][m.cell], m.edits)}})
+    found = {"reference": reference, "blank": {}}
+    found.update({folder.name: answers_in(folder) for folder in sorted(SUBMISSIONS.iterdir())})
+    for m in MUTANTS:  # the reference notebook with one cell mutated
+        found[m.student] = {m.notebook: {**reference[m.notebook], m.cell: course.mutate(reference[m.notebook][m.cell], m.edits)}}
+    return found
+
+
+def grade_shard(root, answers):
+    """Grade some submissions in a course of their own: everything for named students, and only the
+    mutated notebook for mutants (students mutant_<nn>_*, one autograde call per notebook)."""
+    course.copy_course(root)
+    course.nbgrader(root, "generate_assignment", course.ASSIGNMENT)
+    for student, cells in answers.items():
+        course.hand_in(root, student, cells)
+    if any(not student.startswith("mutant_") for student in answers):
+        course.nbgrader(root, "autograde", course.ASSIGNMENT, "--student=[!m]*")
+    for notebook in sorted({m.notebook for m in MUTANTS if m.student in answers}):
         course.nbgrader(root, "autograde", course.ASSIGNMENT, f"--notebook={notebook}", f"--student=mutant_{notebook[:2]}_*")
     return root, course.scores(root)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Autograde every submission through nbgrader, in two courses at once (one per core); return
+    ({student: course folder}, {student: {notebook: {cell: (score, max)}}})."""
+    everything = submissions()
+    named = [s for s in everything if not s.startswith("mutant_")]
+    mutants = [s for s in everything if s.startswith("mutant_")]
+    shards = [named + mutants[1::2], mutants[::2]]
+    with ThreadPoolExecutor(len(shards)) as pool:
+        results = list(pool.map(lambda i: grade_shard(tmp_path_factory.mktemp(f"course{i}"),
+                                                      {s: everything[s] for s in shards[i]}), range(len(shards))))
+    folders = {student: root for root, scores in results for student in scores}
+    return folders, {student: cells for _, scores in results for student, cells in scores.items()}
 
 
 def test_reference_gets_full_marks(graded):
@@ -65,13 +86,13 @@ def test_independent_correct_solution_gets_full_marks(graded, student):
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.student)
 def test_mutant_loses_points_where_targeted(graded, mutant):
-    root, scores = graded
+    folders, scores = graded
     cells = scores[mutant.student][mutant.notebook]
     score, maximum = course.total(cells)
     assert score < maximum, f"mutant {mutant.name} kept full marks"
     kept = sorted(cell for cell in mutant.must_fail if cells[cell][0] != 0)
     assert not kept, f"mutant {mutant.name} still scored in {kept}; scores: {cells}"
-    messages = course.failure_messages(root, mutant.student, mutant.notebook)
+    messages = course.failure_messages(folders[mutant.student], mutant.student, mutant.notebook)
     targeted = [messages.get(cell, "") for cell in sorted(mutant.must_fail)]
     assert any(mutant.says in text for text in targeted), (
         f"no failing cell of mutant {mutant.name} says {mutant.says!r}; messages: {messages}")

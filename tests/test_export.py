@@ -24,9 +24,9 @@ def test_lib_is_exactly_what_the_notebooks_export():
 
 
 def test_public_api_is_importable_from_the_top():
-    from lib import AdamW  # noqa: F401
+    from lib import AdamW, LRScheduler, clip_gradients, global_grad_norm  # noqa: F401
 
-    assert set(lib.__all__) >= {"AdamW"}
+    assert set(lib.__all__) >= {"AdamW", "LRScheduler", "global_grad_norm", "clip_gradients"}
     for name in lib.__all__:
         assert callable(getattr(lib, name))
     with pytest.raises(AttributeError, match="public names"):

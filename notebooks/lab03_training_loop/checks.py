@@ -18,7 +18,8 @@ def _max_excess(got, want, rtol, atol):
     """How far got is outside the tolerance band around want (<= 0 means close; NaN counts as far)."""
     if got.shape != want.shape:
         return np.inf
-    excess = np.abs(got - want) - (atol + rtol * np.abs(want))
+    with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are handled by got == want
+        excess = np.where(got == want, -np.inf, np.abs(got - want) - (atol + rtol * np.abs(want)))
     return np.inf if np.isnan(excess).any() else float(np.max(excess, initial=-np.inf))
 
 
@@ -36,7 +37,9 @@ def check_close(name, got, want, *, rtol=1e-7, atol=1e-12, mistakes=(), hint="")
             raise AssertionError(f"{name}: your result matches a known mistake. {advice}")
     if got.shape != want.shape:
         raise AssertionError(f"{name} has shape {got.shape}, expected {want.shape}. {hint}")
-    worst = np.unravel_index(np.argmax(np.where(np.isnan(got), np.inf, np.abs(got - want))), got.shape)
+    with np.errstate(invalid="ignore"):
+        distance = np.where(got == want, 0.0, np.abs(got - want))
+    worst = np.unravel_index(np.argmax(np.where(np.isnan(distance), np.inf, distance)), got.shape)
     raise AssertionError(
         f"{name} is wrong at index {tuple(int(i) for i in worst)}: got {got[worst]:.10g}, expected {want[worst]:.10g}. {hint}"
     )

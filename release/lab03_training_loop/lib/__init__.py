@@ -3,7 +3,9 @@
     from lib import AdamW
 
 Modules exported from the notebooks (edit the notebook, never the file; see lib/export.py):
-    adamw.py  <- 01_adamw.ipynb
+    adamw.py      <- 01_adamw.ipynb
+    schedules.py  <- 02_lr_schedules.ipynb
+    clipping.py   <- 03_gradient_clipping.ipynb
 
 Names are imported lazily, on first use, so that one broken module does not break the
 others, and `python -m lib.export` can always rebuild them.
@@ -12,6 +14,9 @@ import importlib
 
 _PUBLIC = {
     "AdamW": "adamw",
+    "LRScheduler": "schedules",
+    "global_grad_norm": "clipping",
+    "clip_gradients": "clipping",
 }
 
 __all__ = list(_PUBLIC)
