@@ -5,9 +5,11 @@ copies...) exactly as a student's folder would look, autograde them, and read th
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -73,11 +75,26 @@ def mutate(source, edits):
     return source
 
 
+STUB = re.compile(r"^( *)# YOUR CODE HERE\n\1raise NotImplementedError\(\)$", re.MULTILINE)
+NEXT_BODY = "# --- next body ---"
+
+
+def fill_stubs(released, bodies):
+    """Replace the `# YOUR CODE HERE` stubs of a released cell, in order, by bodies (indented to fit)."""
+    stubs = list(STUB.finditer(released))
+    if len(stubs) != len(bodies):
+        raise AssertionError(f"{len(bodies)} bodies for a cell with {len(stubs)} stubs")
+    for stub, body in reversed(list(zip(stubs, bodies))):
+        indented = textwrap.indent(body.strip("\n"), stub.group(1))
+        released = released[:stub.start()] + indented + released[stub.end():]
+    return released
+
+
 def hand_in(course, student, answers):
     """Put a submission in course/submitted/<student>/, as a student's folder would be.
 
-    answers: {notebook stem: {grade_id: new cell source}}; other cells stay as released.
-    Like a student, the submission re-exports lib/ from its notebooks.
+    answers: {notebook stem: {grade_id: new cell source, or a list of bodies for its stubs}}; other
+    cells stay as released. Like a student, the submission re-exports lib/ from its notebooks.
     """
     course = Path(course)
     folder = course / "submitted" / student / ASSIGNMENT
@@ -88,7 +105,8 @@ def hand_in(course, student, answers):
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in cells:
-                cell.source = cells[grade_id]
+                answer = cells[grade_id]
+                cell.source = fill_stubs(cell.source, answer) if isinstance(answer, list) else answer
         nbformat.write(nb, path)
     subprocess.run([sys.executable, "-m", "lib.export"], cwd=folder, check=True, capture_output=True)
     return folder

@@ -21,9 +21,17 @@ def reference_answers():
 
 
 def answers_in(folder):
-    """{notebook: {grade_id: source}} from tests/submissions/<student>/<notebook>/<grade_id>.py."""
-    return {nb.name: {cell.stem: cell.read_text(encoding="utf-8") for cell in sorted(nb.glob("*.py"))}
-            for nb in sorted(folder.iterdir()) if nb.is_dir()}
+    """{notebook: {grade_id: answer}} from tests/submissions/<student>/<notebook>/: <grade_id>.py holds a
+    whole cell, <grade_id>.bodies.py the bodies of its stubs, separated by course.NEXT_BODY lines."""
+    answers = {}
+    for notebook in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for path in sorted(notebook.glob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            if path.name.endswith(".bodies.py"):
+                answers.setdefault(notebook.name, {})[path.name[:-len(".bodies.py")]] = text.split(course.NEXT_BODY)
+            else:
+                answers.setdefault(notebook.name, {})[path.stem] = text
+    return answers
 
 
 def submissions():

@@ -37,6 +37,9 @@ def execute(path):
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     nb.metadata = nbformat.from_dict(METADATA)
+    for cell in nb.cells:  # widget views (progress bars, sliders) cannot render without the live kernel
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if "application/vnd.jupyter.widget-view+json" not in out.get("data", {})]
     nbformat.write(nb, path)
 
 

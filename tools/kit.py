@@ -3,7 +3,7 @@
 nbgrader copies every file of the source assignment into release/, but not lib/: in the source
 folder lib is a link to the course's lib/, which holds the solutions, and nbgrader does not
 follow links to folders. This hook writes release/<assignment>/lib/ instead:
-  - the provided helpers, copied from the course's lib/ (every module no notebook exports);
+  - the provided helpers and data, copied from the course's lib/ (every file no notebook exports);
   - the exported modules, exported from the *release* notebooks, i.e. stubs that raise
     NotImplementedError until the student writes them.
 """
@@ -29,10 +29,12 @@ def build_student_lib(release_dir, course_lib=COURSE_LIB):
     target = release_dir / "lib"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir()
-    generated = exported_modules(release_dir)
-    for path in sorted(Path(course_lib).glob("*.py")):
-        if path.stem not in generated:
-            shutil.copyfile(path, target / path.name)
+    generated = {f"{module}.py" for module in exported_modules(release_dir)}
+    for path in sorted(Path(course_lib).rglob("*")):
+        relative = path.relative_to(course_lib)
+        if path.is_file() and "__pycache__" not in relative.parts and relative.as_posix() not in generated:
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / relative)
     export_assignment(release_dir, target)
 
 

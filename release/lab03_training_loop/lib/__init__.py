@@ -6,6 +6,10 @@ Modules exported from the notebooks (edit the notebook, never the file; see lib/
     adamw.py      <- 01_adamw.ipynb
     schedules.py  <- 02_lr_schedules.ipynb
     clipping.py   <- 03_gradient_clipping.ipynb
+    trainer.py    <- 04_training_loop.ipynb
+
+Provided helpers: losses.py (cross_entropy), model.py (CharMLP), data.py (corpus and batches),
+checkpoint.py (atomic save and load), plotting.py (training curves), export.py (the exporter).
 
 Names are imported lazily, on first use, so that one broken module does not break the
 others, and `python -m lib.export` can always rebuild them.
@@ -17,6 +21,8 @@ _PUBLIC = {
     "LRScheduler": "schedules",
     "global_grad_norm": "clipping",
     "clip_gradients": "clipping",
+    "cross_entropy": "losses",
+    "Trainer": "trainer",
 }
 
 __all__ = list(_PUBLIC)

@@ -1,0 +1,197 @@
+"""Test doubles for notebook 04: a model, a loss, an optimizer and a scheduler that record every call,
+so that the tests can check what your Trainer does, and in which order, whatever the state of your
+AdamW, your LRScheduler or the real model. Also a tiny real model, optimizer, schedule and data stream
+for the checkpoint test. Provided code, replaced by the instructor's copy at grading time.
+"""
+import numpy as np
+
+
+def doubles(grad_norm=10.0, losses=(2.0,), lr=0.1):
+    """(model, optimizer, scheduler, loss_fn, calls) sharing one list of calls, in order.
+
+    The model's gradients have global norm grad_norm times the mean input id of the batch; the loss
+    function returns the values of `losses` in turn (the last one repeats); the scheduler halves the
+    optimizer's lr at every step() and returns the new value.
+    """
+    calls = []
+    model = SpyModel(calls, grad_norm)
+    optimizer = SpyOptimizer(calls, lr)
+    return model, optimizer, SpyScheduler(calls, optimizer), SpyLoss(calls, losses), calls
+
+
+def batch(rows=4, context=2, ids=None):
+    """{'input_ids': (rows, context) ints (all 1 unless given), 'labels': (rows,) zeros}."""
+    input_ids = np.ones((rows, context), dtype=np.int64) if ids is None else np.asarray(ids)
+    return {"input_ids": input_ids, "labels": np.zeros(len(input_ids), dtype=np.int64)}
+
+
+def names(calls):
+    return [call[0] for call in calls]
+
+
+def global_norm(arrays):
+    return float(np.sqrt(sum(np.sum(np.square(a, dtype=np.float64)) for a in arrays)))
+
+
+class SpyModel:
+    """Two parameters; forward returns (B, 3) logits; backward returns a gradient per parameter."""
+
+    DIRECTION = [np.full(4, np.sqrt(1 / 8)), np.full((2, 3), np.sqrt(1 / 12))]  # global norm 1
+
+    def __init__(self, calls, grad_norm):
+        self.calls, self.grad_norm = calls, grad_norm
+        self.weights = [np.ones(4), np.ones((2, 3))]
+
+    def parameters(self):
+        return self.weights
+
+    def forward(self, input_ids):
+        self.input_ids = np.array(input_ids, dtype=np.float64)
+        self.logits = np.tile(self.input_ids.mean(axis=1, keepdims=True), (1, 3))
+        self.calls.append(("forward", self.input_ids))
+        return self.logits
+
+    def backward(self, grad_logits):
+        self.calls.append(("backward", grad_logits))
+        scale = self.grad_norm * float(np.mean(self.input_ids))
+        self.grads = [d * scale for d in self.DIRECTION]
+        return self.grads
+
+
+class SpyLoss:
+    def __init__(self, calls, losses):
+        self.calls, self.losses = calls, list(losses)
+
+    def __call__(self, logits, labels):
+        value = self.losses[0] if len(self.losses) == 1 else self.losses.pop(0)
+        self.grad_logits = np.full(np.shape(logits), 0.25)
+        self.calls.append(("loss", logits, labels))
+        return value, self.grad_logits
+
+
+class SpyOptimizer:
+    def __init__(self, calls, lr):
+        self.calls, self.lr, self.received = calls, lr, []
+
+    def zero_grad(self):
+        self.calls.append(("zero_grad",))
+
+    def step(self, gradients):
+        arrays = list(gradients)
+        self.received.append({"lr": self.lr, "arrays": arrays, "values": [np.array(g) for g in arrays],
+                              "norm": global_norm(arrays)})
+        self.calls.append(("optimizer.step",))
+
+    def state_dict(self):
+        return {"lr": self.lr}
+
+    def load_state_dict(self, state):
+        self.lr = state["lr"]
+
+
+class SpyScheduler:
+    def __init__(self, calls, optimizer):
+        self.calls, self.optimizer = calls, optimizer
+
+    def step(self):
+        self.optimizer.lr = halved = self.optimizer.lr * 0.5
+        self.calls.append(("scheduler.step",))
+        return halved
+
+    def get_lr(self):
+        return float(self.optimizer.lr)
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+
+class LinearModel:
+    """A real (tiny) model: logits = (sum of the one-hot input ids) @ W + b, for the checkpoint test."""
+
+    def __init__(self, vocab=5, seed=0):
+        rng = np.random.default_rng(seed)
+        self.vocab, self.W, self.b = vocab, rng.standard_normal((vocab, vocab)), np.zeros(vocab)
+
+    def parameters(self):
+        return [self.W, self.b]
+
+    def forward(self, input_ids):
+        self.x = np.eye(self.vocab)[np.asarray(input_ids)].sum(axis=1)
+        return self.x @ self.W + self.b
+
+    def backward(self, grad_logits):
+        return [self.x.T @ grad_logits, grad_logits.sum(axis=0)]
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy and its gradient (a short copy for the tests; the course's is lib.cross_entropy)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    n = len(labels)
+    grad = probs.copy()
+    grad[np.arange(n), labels] -= 1
+    return float(-np.mean(np.log(probs[np.arange(n), labels]))), grad / n
+
+
+class MomentumSGD:
+    """A real optimizer with state, for the checkpoint test."""
+
+    def __init__(self, params, lr=0.1, momentum=0.9):
+        self.params, self.lr, self.momentum = params, lr, momentum
+        self.velocity = [np.zeros_like(p) for p in params]
+
+    def zero_grad(self):
+        pass
+
+    def step(self, gradients):
+        for p, v, g in zip(self.params, self.velocity, gradients):
+            v *= self.momentum
+            v += g
+            p -= self.lr * v
+
+    def state_dict(self):
+        return {"lr": self.lr, "velocity": [v.copy() for v in self.velocity]}
+
+    def load_state_dict(self, state):
+        self.lr, self.velocity = state["lr"], [np.array(v) for v in state["velocity"]]
+
+
+class DecaySchedule:
+    """A real schedule with state: lr = base / (1 + s)."""
+
+    def __init__(self, optimizer):
+        self.optimizer, self.base, self.count = optimizer, optimizer.lr, 0
+
+    def step(self):
+        self.count += 1
+        self.optimizer.lr = lr = self.base / (1 + self.count)
+        return lr
+
+    def state_dict(self):
+        return {"base": self.base, "count": self.count}
+
+    def load_state_dict(self, state):
+        self.base, self.count = state["base"], state["count"]
+        self.optimizer.lr = self.base / (1 + self.count)
+
+
+class Stream:
+    """A seeded, resumable stream of batches of (rows, 3) ids in [0, 5): `steps` batches per pass."""
+
+    def __init__(self, steps, rows=8, seed=0):
+        self.steps, self.rows, self.seed, self.position = steps, rows, seed, 0
+
+    def __iter__(self):
+        for _ in range(self.steps):
+            rng = np.random.default_rng((self.seed, self.position))
+            self.position += 1
+            yield {"input_ids": rng.integers(0, 5, (self.rows, 3)), "labels": rng.integers(0, 5, self.rows)}
+
+    def state_dict(self):
+        return {"position": self.position}
+
+    def load_state_dict(self, state):
+        self.position = state["position"]

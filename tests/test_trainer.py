@@ -1,0 +1,158 @@
+"""The reference Trainer (lib/trainer.py, exported from 04_training_loop.ipynb) with the real model,
+AdamW, schedule and data: gradient accumulation, bit-identical resumption, non-finite batches that
+change nothing, history files, and bad settings."""
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from lib import AdamW, LRScheduler, Trainer, cross_entropy
+from lib.data import Batches, Vocabulary, load_corpus, split
+from lib.model import CharMLP
+
+
+@pytest.fixture(scope="module")
+def train_ids():
+    text = load_corpus()[:200_000]
+    return split(Vocabulary(load_corpus()).encode(text))[0]
+
+
+def build(dtype=np.float32, seed=0, **trainer_options):
+    model = CharMLP(96, context=8, embed=8, hidden=32, seed=seed, dtype=dtype)
+    optimizer = AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.99), weight_decay=0.01)
+    scheduler = LRScheduler(optimizer, warmup_steps=5, total_steps=40, min_lr=3e-4)
+    return Trainer(model, optimizer, scheduler, **trainer_options), model, optimizer, scheduler
+
+
+class RecordingSGD:
+    """Plain SGD that keeps a copy of every gradient list it receives."""
+
+    def __init__(self, params, lr=0.1):
+        self.params, self.lr, self.received = params, lr, []
+
+    def zero_grad(self):
+        pass
+
+    def step(self, gradients):
+        self.received.append([g.copy() for g in gradients])
+        for p, g in zip(self.params, gradients):
+            p -= self.lr * g
+
+
+class NoSchedule:
+    def step(self):
+        return None
+
+
+@pytest.mark.parametrize("k", [2, 3, 8])
+def test_k_micro_batches_make_the_step_of_one_batch_k_times_larger(train_ids, k):
+    batch = next(iter(Batches(train_ids, 8, 48, steps=1, seed=4)))
+    received = []
+    for steps in (1, k):
+        model = CharMLP(96, context=8, embed=8, hidden=32, dtype=np.float64, seed=2)
+        sgd = RecordingSGD(model.parameters())
+        metrics = Trainer(model, sgd, NoSchedule(), max_grad_norm=float("inf"), grad_accum_steps=steps).train_step(batch)
+        received.append((sgd.received[0], metrics["loss"]))
+    (whole, loss_whole), (parts, loss_parts) = received
+    assert loss_parts == pytest.approx(loss_whole, rel=1e-12)
+    for a, b in zip(parts, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+def test_resuming_from_a_checkpoint_is_bit_identical(train_ids, tmp_path):
+    straight, straight_model, straight_opt, _ = build()
+    data = Batches(train_ids, 8, 32, steps=10, seed=1)
+    for _ in range(3):
+        straight.train_epoch(data)
+
+    first, _, _, _ = build()
+    data = Batches(train_ids, 8, 32, steps=10, seed=1)
+    first.train_epoch(data)
+    first.train_epoch(data)
+    first.save_checkpoint(tmp_path / "ckpt.npz", data=data)
+
+    resumed, resumed_model, resumed_opt, resumed_sched = build(seed=123)  # different initial weights: all must come from the file
+    data = Batches(train_ids, 8, 32, steps=10, seed=555)
+    resumed.load_checkpoint(tmp_path / "ckpt.npz", data=data)
+    assert resumed_sched.get_lr() == resumed_opt.lr
+    resumed.train_epoch(data)
+
+    for a, b in zip(straight_model.parameters(), resumed_model.parameters()):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    for key in ("m", "v"):
+        assert all(np.array_equal(a, b) for a, b in zip(straight_opt.state_dict()[key], resumed_opt.state_dict()[key]))
+    assert resumed.steps == straight.steps == 30 and resumed.history == straight.history
+
+
+def test_loading_a_checkpoint_of_another_model_names_the_shapes(tmp_path):
+    trainer, _, _, _ = build()
+    trainer.save_checkpoint(tmp_path / "ckpt.npz")
+    other = Trainer(CharMLP(96, context=4, embed=8, hidden=32), *build()[2:4])
+    with pytest.raises(ValueError, match=r"\(64, 32\).*\(32, 32\)|\(32, 32\).*\(64, 32\)"):
+        other.load_checkpoint(tmp_path / "ckpt.npz")
+
+
+def test_a_non_finite_batch_changes_nothing_and_is_counted(train_ids):
+    poisoned = {"calls": 0}
+
+    def sometimes_nan(logits, labels):
+        poisoned["calls"] += 1
+        loss, grad = cross_entropy(logits, labels)
+        return (float("nan"), grad * np.nan) if poisoned["calls"] == 3 else (loss, grad)
+
+    trainer, model, optimizer, scheduler = build(loss_fn=sometimes_nan)
+    batches = iter(Batches(train_ids, 8, 32, steps=4, seed=0))
+    trainer.train_step(next(batches))
+    trainer.train_step(next(batches))
+    params, state, lr = [p.copy() for p in model.parameters()], optimizer.state_dict(), optimizer.lr
+    with pytest.warns(RuntimeWarning, match="step 3: non-finite"):
+        metrics = trainer.train_step(next(batches))
+    assert metrics["skipped"] and trainer.skipped == 1 and optimizer.lr == lr
+    assert all(np.array_equal(a, b) for a, b in zip(params, model.parameters()))
+    assert optimizer.state_dict()["t"] == state["t"] == 2
+    assert all(np.array_equal(a, b) for a, b in zip(state["m"], optimizer.state_dict()["m"]))
+    trainer.train_step(next(batches))
+    assert all(np.isfinite(p).all() for p in model.parameters()) and optimizer.state_dict()["t"] == 3
+
+
+def test_history_is_written_as_json_lines_and_csv_and_logged(train_ids, tmp_path, capsys):
+    trainer, _, _, _ = build(log_every=2)
+    trainer.train_epoch(Batches(train_ids, 8, 16, steps=4, seed=0))
+    trainer.evaluate(Batches(train_ids, 8, 16, steps=2, seed=9))
+    printed = capsys.readouterr()
+    lines = printed.out.splitlines()
+    assert [line.split("|")[0].split() for line in lines] == [["step", "2"], ["step", "4"], ["step", "4"]], lines
+    assert "val_loss" in lines[-1] and printed.err == "", "a line every log_every steps, and one per evaluation"
+    trainer.save_history(tmp_path / "h.jsonl")
+    trainer.save_history(tmp_path / "h.csv")
+    lines = (tmp_path / "h.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == trainer.history and "val_loss" in lines[-1]
+    csv_lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert csv_lines[0].split(",")[:2] == ["step", "loss"] and len(csv_lines) == 6
+    with pytest.raises(ValueError, match=".jsonl or .csv"):
+        trainer.save_history(tmp_path / "h.txt")
+
+
+def test_evaluate_changes_nothing(train_ids):
+    trainer, model, optimizer, _ = build()
+    before, state = [p.copy() for p in model.parameters()], optimizer.state_dict()
+    result = trainer.evaluate(Batches(train_ids, 8, 16, steps=3, seed=0))
+    assert result["tokens"] == 48 and np.isfinite(result["loss"])
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.parameters())) and optimizer.state_dict()["t"] == state["t"]
+
+
+@pytest.mark.parametrize("options, phrase", [({"max_grad_norm": 0.0}, "max_grad_norm"), ({"grad_accum_steps": 0}, "grad_accum_steps"),
+                                             ({"grad_accum_steps": 1.5}, "grad_accum_steps")])
+def test_bad_settings_are_refused(options, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        build(**options)
+
+
+def test_training_lowers_the_loss_without_warnings(train_ids):
+    trainer, _, _, _ = build()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = trainer.train_epoch(Batches(train_ids, 8, 64, steps=20, seed=0))
+        second = trainer.train_epoch(Batches(train_ids, 8, 64, steps=20, seed=1))
+    assert second["loss"] < first["loss"] - 0.3 and second["skipped"] == 0
