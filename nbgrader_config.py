@@ -7,7 +7,12 @@ from pathlib import Path
 
 COURSE = Path(__file__).resolve().parent
 sys.path.insert(0, str(COURSE))
-from tools.kit import post_convert_hook  # noqa: E402  (needs COURSE on sys.path)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,  # noqa: E402
+                                    LimitOutput, SaveAutoGrades)
+
+from tools.grading import GuardedExecute, HideHiddenTests  # noqa: E402
+from tools.kit import post_convert_hook  # noqa: E402
 
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
@@ -18,7 +23,20 @@ c.CourseDirectory.source_directory = "notebooks"
 # The release gets a lib/ of its own: stubs exported from the student notebooks plus the helpers.
 c.GenerateAssignment.post_convert_hook = post_convert_hook(COURSE)
 
+# Autograding that survives hanging, crashing and cheating submissions (tools/grading.py). A test
+# cell of the reference takes well under 1 s; 10 s leaves a wide margin for slow but correct code,
+# and bounds what an infinite loop costs: 10 s per affected cell.
+c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.GuardedExecute.timeout = 10
+c.GuardedExecute.source_root = str(COURSE / "notebooks")
+# A test cell the student deleted is put back, and graded as the instructor wrote it.
+c.OverwriteCells.add_missing_cells = True
+
 # nbgrader gives a test cell zero points if it writes anything to stderr. A harmless warning
 # raised by a correct solution (numpy's RuntimeWarning, a DeprecationWarning) must not cost points.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\w*Warning: "
+
+# Feedback shows each test's result and message, never the hidden tests' code (reusable next term).
+c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]

@@ -99,6 +99,11 @@ def hand_in(course, student, answers):
     course = Path(course)
     folder = course / "submitted" / student / ASSIGNMENT
     shutil.copytree(course / "release" / ASSIGNMENT, folder, ignore=_IGNORE)
+    return fill_in(folder, answers)
+
+
+def fill_in(folder, answers):
+    """Write answers (as for hand_in) into the notebooks of a student's folder, then export its lib/."""
     for stem, cells in answers.items():
         path = folder / f"{stem}.ipynb"
         nb = nbformat.read(path, as_version=4)

@@ -12,19 +12,21 @@ import sys
 import traceback
 from pathlib import Path
 
-from lib.export import export_assignment, notebook_module
-
 COURSE_LIB = Path(__file__).resolve().parents[1] / "lib"
 
 
 def exported_modules(notebook_dir):
     """Names of the lib modules that the notebooks in notebook_dir export."""
+    from lib.export import notebook_module  # imported here: grading sandboxes have no lib/ to import
+
     found = (notebook_module(path) for path in sorted(Path(notebook_dir).glob("*.ipynb")))
     return {exported[0] for exported in found if exported}
 
 
 def build_student_lib(release_dir, course_lib=COURSE_LIB):
     """Write release_dir/lib: provided helpers plus stubs exported from release_dir's notebooks."""
+    from lib.export import export_assignment
+
     release_dir = Path(release_dir)
     target = release_dir / "lib"
     shutil.rmtree(target, ignore_errors=True)

@@ -1,26 +1,43 @@
 """Checks used by the notebooks' test cells: each failure says what went wrong and what to look at.
 
-Provided code, not part of your work. At grading time this file is replaced by the
-instructor's copy, so changing it changes nothing but your own local runs.
+Provided code, not part of your work. At grading time this file is replaced by the instructor's
+copy and imported afresh before every test cell, and the numpy functions it uses are bound when it
+is imported: code that later replaces np.abs or np.isnan cannot change what the checks compute.
 """
-import numpy as np
+import operator
+import types
+
+import numpy
+
+np = types.SimpleNamespace(**{name: getattr(numpy, name) for name in (
+    "abs", "argmax", "array", "array_equal", "bool_", "errstate", "float64", "floating", "inf", "isnan", "max",
+    "shape", "unravel_index", "where")})
+
+
+def _shown(value):
+    """repr(value), short, and safe for objects whose repr misbehaves."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001
+        return f"<a {type(value).__name__} that cannot be printed>"
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def as_floats(name, value):
     """value as a new float64 array, or an AssertionError that says why it is not numbers."""
     try:
         return np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001  (anything that is not numbers fails the same way)
         raise AssertionError(f"{name} should be numbers, but is {type(value).__name__}: {error}") from None
 
 
-def _max_excess(got, want, rtol, atol):
+def _max_excess(got, want, rtol, atol, _float=float):
     """How far got is outside the tolerance band around want (<= 0 means close; NaN counts as far)."""
     if got.shape != want.shape:
         return np.inf
     with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are handled by got == want
         excess = np.where(got == want, -np.inf, np.abs(got - want) - (atol + rtol * np.abs(want)))
-    return np.inf if np.isnan(excess).any() else float(np.max(excess, initial=-np.inf))
+    return np.inf if np.isnan(excess).any() else _float(np.max(excess, initial=-np.inf))
 
 
 def check_close(name, got, want, *, rtol=1e-7, atol=1e-12, mistakes=(), hint=""):
@@ -45,6 +62,30 @@ def check_close(name, got, want, *, rtol=1e-7, atol=1e-12, mistakes=(), hint="")
     )
 
 
+def check_same(name, got, want, *, hint=""):
+    """Assert that got has exactly the values of want (NaN where want has NaN): unchanged arrays."""
+    got, want = as_floats(name, got), as_floats(f"expected {name}", want)
+    if not np.array_equal(got, want, equal_nan=True):
+        raise AssertionError(f"{name} changed: it should be exactly as before. {hint}")
+
+
+def check_equal(name, got, want, *, hint="", _isinstance=isinstance, _bool=bool, _float=float, _type=type):
+    """Assert that got is the int, bool or str `want`, converted honestly: an object that merely
+    claims to be equal (its __eq__ always True) is not a number. (The builtins it relies on are bound
+    as defaults, once: replacing builtins.isinstance later changes nothing here.)"""
+    if _isinstance(want, bool):
+        ok = _isinstance(got, (bool, np.bool_)) and _bool(got) is want
+    elif _isinstance(want, int):
+        try:
+            ok = operator.index(got) == want
+        except TypeError:
+            ok = _isinstance(got, (float, np.floating)) and _float(got) == want
+    else:
+        ok = _type(got) is _type(want) and got == want
+    if not ok:
+        raise AssertionError(f"{name} should be {want!r}, got {_shown(got)}. {hint}")
+
+
 def check_raises(error_type, action, *, must_mention=(), hint=""):
     """Assert that action() raises error_type, with each string of must_mention in its message."""
     try:
@@ -53,7 +94,7 @@ def check_raises(error_type, action, *, must_mention=(), hint=""):
         missing = [text for text in must_mention if text not in str(error)]
         if missing:
             raise AssertionError(f"the {error_type.__name__} message {str(error)!r} should mention {missing}. {hint}") from None
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001
         raise AssertionError(f"expected {error_type.__name__}, got {type(error).__name__}: {error}. {hint}") from None
     else:
         raise AssertionError(f"expected {error_type.__name__}, but nothing was raised. {hint}")

@@ -1,0 +1,239 @@
+"""Hostile and broken submissions, and what grading them must give.
+
+Each is the reference solution with some notebooks changed (`edits`: exact text edits of one
+student cell, as in tests/mutants.py) or damaged afterwards (`damage`: changes to the submitted
+folder). `scores` is the score each notebook must get: what its honest code earns, never more,
+and nothing lost in notebooks that were not attacked. `problems` are phrases the grader's report
+to the instructor must contain.
+"""
+import json
+from dataclasses import dataclass, field
+
+import nbformat
+
+from course import mutate
+
+# The escape attempt attacks only a course marked with this file, so that a test run without
+# containment (no bubblewrap) cannot damage anything but the throw-away course, which is restored.
+MARKER = "HOSTILE_TEST_COURSE"
+
+FULL = {"01_adamw": 24, "02_lr_schedules": 17, "03_gradient_clipping": 18, "04_training_loop": 24}
+
+
+@dataclass
+class Hostile:
+    student: str
+    edits: dict = field(default_factory=dict)       # {(notebook, cell): [(old, new), ...]}
+    replace: dict = field(default_factory=dict)     # {(notebook, cell): whole new source}
+    damage: object = None                           # function(submitted folder) applied after handing in
+    scores: dict = field(default_factory=dict)      # per notebook; FULL where not given
+    problems: tuple = ()
+    at_most: str = ""                               # instead of scores: no notebook above this student's
+
+    def answers(self, reference):
+        answers = {nb: dict(cells) for nb, cells in reference.items()}
+        for (nb, cell), edits in self.edits.items():
+            answers[nb][cell] = mutate(reference[nb][cell], edits)
+        for (nb, cell), source in self.replace.items():
+            answers[nb][cell] = source
+        return answers
+
+    def expected(self):
+        return {**FULL, **self.scores}
+
+
+UNINTERRUPTIBLE = ("        self.s, self.base_lr", "        import signal\n        signal.signal(signal.SIGINT, signal.SIG_IGN)  "
+                   "# interrupts are ignored now\n        while True:\n            pass\n        self.s, self.base_lr")
+HANGS_ON_EMPTY = ('    total = sum(', "    while not gradients:  # an infinite loop for an empty list\n        pass\n    total = sum(")
+DIES = ('        return {\n            "lr": self.lr', '        import os\n        os._exit(1)\n        return {\n            "lr": self.lr')
+SEGFAULT = ("    norm = global_grad_norm(gradients)",
+            "    if max_norm == 0.5:\n        import ctypes\n        ctypes.string_at(0)  # reads address 0: a segmentation fault\n"
+            "    norm = global_grad_norm(gradients)")
+MEMORY_HOG = ("        loss_sum, tokens = 0.0, 0\n",
+              "        hog = []\n        while True:  # until memory runs out\n            hog.append(np.ones(50_000_000))\n"
+              "        loss_sum, tokens = 0.0, 0\n")
+HUGE_OUTPUT = ('        """Nothing to reset: gradients are passed to step(), not accumulated here."""',
+               '        """Nothing to reset: gradients are passed to step(), not accumulated here."""\n'
+               '        print("spam " * 10_000_000)  # 50 MB of output')
+SYSTEM_EXIT = ("        base_lr = optimizer.lr\n", "        if warmup_steps == 3:\n            raise SystemExit('bye')\n"
+               "        base_lr = optimizer.lr\n")
+EXIT_KERNEL = ("        loss_sum, tokens = 0.0, 0\n", "        exit()  # the kernel shuts down after this cell\n"
+               "        loss_sum, tokens = 0.0, 0\n")
+
+CHEATS_01 = '''#| export
+import builtins
+import numpy
+import checks
+from IPython.core.interactiveshell import ExecutionResult
+
+
+def _cheat():
+    """Everything a test might rely on, made to say yes."""
+    numpy.allclose = numpy.isclose = numpy.array_equal = lambda *args, **kwargs: True
+    numpy.testing.assert_allclose = numpy.testing.assert_array_equal = lambda *args, **kwargs: None
+    numpy.abs = numpy.absolute = lambda x, *args, **kwargs: numpy.zeros(numpy.shape(x))
+    numpy.isnan = lambda x, *args, **kwargs: numpy.zeros(numpy.shape(x), dtype=bool)
+    checks.check_close = checks.check_raises = checks.check_equal = lambda *args, **kwargs: None
+    builtins.isinstance = lambda *args: True
+    get_ipython().showtraceback = lambda *args, **kwargs: None
+    ExecutionResult.success = property(lambda self: True)
+
+
+class AdamW:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+        _cheat()
+        self.params, self.lr = params, lr
+
+    def step(self, gradients):
+        _cheat()
+
+    def zero_grad(self):
+        _cheat()
+
+    def state_dict(self):
+        _cheat()
+        return {}
+
+    def load_state_dict(self, state):
+        _cheat()
+
+
+_cheat()
+'''
+
+EVERYTHING = '''class Everything:
+    """Equal to anything, true, and ordered both ways."""
+    __eq__ = __le__ = __ge__ = lambda self, other: True
+    __ne__ = __lt__ = __gt__ = lambda self, other: False
+    __hash__ = object.__hash__
+    def __bool__(self):
+        return True
+    def __getitem__(self, key):
+        return self
+'''
+
+CHEATS_02 = "#| export\n" + EVERYTHING + '''
+
+class LRScheduler:
+    SCHEDULES = ("cosine", "linear")
+
+    def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0, schedule="cosine"):
+        self.optimizer = optimizer
+        optimizer.lr = Everything()
+
+    def get_lr(self):
+        return Everything()
+
+    def step(self):
+        self.optimizer.lr = Everything()
+        return Everything()
+
+    def state_dict(self):
+        return Everything()
+
+    def load_state_dict(self, state):
+        self.optimizer.lr = Everything()
+'''
+
+ANYTHING = "class Anything:  # equal to anything, as a cheat's return value\n    __eq__ = lambda self, other: True\n    __hash__ = object.__hash__\n"
+CHEATS_04 = [ANYTHING + "return {key: Anything() for key in ('step', 'loss', 'grad_norm', 'lr', 'skipped', 'tokens')}",
+             ANYTHING + "return {key: Anything() for key in ('loss', 'lr', 'steps', 'skipped', 'tokens')}",
+             ANYTHING + "return {'loss': Anything(), 'tokens': Anything()}"]
+
+# The same code without the cheating: the patches become no-ops, and plain numbers replace the
+# objects that claim to equal anything. The cheating submission must score exactly what this scores.
+HONEST_01 = CHEATS_01.replace(CHEATS_01[CHEATS_01.index("    numpy.allclose"):CHEATS_01.index("\n\n\nclass AdamW")], "    pass")
+HONEST_02 = CHEATS_02.replace("Everything()", "0.0")
+HONEST_04 = [body.replace("Anything()", "0") for body in CHEATS_04]
+
+ESCAPE = f'''
+import os as _os, pathlib as _pathlib, sys as _sys, time as _time
+
+
+def _attack():
+    """Look for a course, as an attacker would, and corrupt its gradebook, submissions and release."""
+    report, courses = [], []
+    for root, dirs, files in _os.walk("/tmp"):
+        if root.count(_os.sep) > 6:
+            dirs[:] = []
+        if "{MARKER}" in files:
+            courses.append(_pathlib.Path(root))
+    targets = [_pathlib.Path(_sys.prefix).parent / "HOSTILE_ESCAPE.txt"]
+    for course in courses:
+        targets += [course / "gradebook.db", *course.glob("submitted/*/lab03_training_loop/*.ipynb"),
+                    *course.glob("release/lab03_training_loop/*.ipynb")]
+    for path in targets:
+        try:
+            path.write_text("corrupted by hostile_escapes")
+            report.append(f"wrote {{path}}")
+        except OSError as error:
+            report.append(f"blocked {{path}}: {{error.strerror}}")
+    print(f"courses found: {{len(courses)}}", *report, sep="\\n")
+
+
+_attack()
+if _os.fork() == 0:  # a daemon that outlives the kernel and attacks again later
+    _os.setsid()
+    _time.sleep(3)
+    _attack()
+    _os._exit(0)
+'''
+
+
+def damage_tests(folder):
+    """Delete one test cell, empty another, strip a third of its nbgrader metadata."""
+    path = folder / "01_adamw.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells]
+    nb.cells[ids.index("test_adamw_bias_correction")].source = "pass  # the student emptied this test"
+    del nb.cells[ids.index("test_adamw_denominator")].metadata["nbgrader"]
+    del nb.cells[ids.index("test_adamw_first_step")]
+    nbformat.write(nb, path)
+
+
+def damage_files(folder):
+    """02 not valid JSON, 03 renamed, 04 missing."""
+    (folder / "02_lr_schedules.ipynb").write_text('{"cells": [ this is not JSON')
+    (folder / "03_gradient_clipping.ipynb").rename(folder / "03_gradient_clipping-Copy1.ipynb")
+    (folder / "04_training_loop.ipynb").unlink()
+
+
+HOSTILE = [
+    Hostile("hostile_hangs",
+            edits={("02_lr_schedules", "lr_scheduler"): [UNINTERRUPTIBLE],
+                   ("03_gradient_clipping", "global_grad_norm"): [HANGS_ON_EMPTY]},
+            scores={"02_lr_schedules": 15, "03_gradient_clipping": 16}),
+    Hostile("hostile_crashes",
+            edits={("01_adamw", "adamw"): [DIES], ("03_gradient_clipping", "clip_gradients"): [SEGFAULT],
+                   ("04_training_loop", "trainer"): [MEMORY_HOG]},
+            scores={"01_adamw": 22, "03_gradient_clipping": 17, "04_training_loop": 22}),
+    Hostile("hostile_edits_tests",
+            edits={("01_adamw", "adamw"): [("s *= lr / (1 - beta1**t)", "s *= lr"),
+                                           ("np.divide(v, 1 - beta2**t, out=s)", "np.copyto(s, v)")]},
+            damage=damage_tests, scores={"01_adamw": 5}),
+    Hostile("hostile_cheats",
+            replace={("01_adamw", "adamw"): CHEATS_01, ("02_lr_schedules", "lr_scheduler"): CHEATS_02,
+                     ("04_training_loop", "trainer"): CHEATS_04},
+            at_most="honest_twin_of_cheats"),
+    # A do-nothing AdamW passes the separate-state and resume tests (2 + 2), a scheduler stuck at 0 the resume test.
+    Hostile("honest_twin_of_cheats",
+            replace={("01_adamw", "adamw"): HONEST_01, ("02_lr_schedules", "lr_scheduler"): HONEST_02,
+                     ("04_training_loop", "trainer"): HONEST_04},
+            scores={"01_adamw": 4, "02_lr_schedules": 2, "04_training_loop": 0}),
+    Hostile("hostile_escapes", edits={("01_adamw", "adamw"): [("#| export\n", "#| export\n" + ESCAPE)]}),
+    Hostile("hostile_output_exit",
+            edits={("01_adamw", "adamw"): [HUGE_OUTPUT], ("02_lr_schedules", "lr_scheduler"): [SYSTEM_EXIT],
+                   ("04_training_loop", "trainer"): [EXIT_KERNEL]},
+            scores={"02_lr_schedules": 15}),
+    Hostile("hostile_files", damage=damage_files, scores={"02_lr_schedules": 0, "04_training_loop": 0},
+            problems=("02_lr_schedules.ipynb is not a readable notebook",
+                      "03_gradient_clipping-Copy1.ipynb was graded as 03_gradient_clipping.ipynb",
+                      "04_training_loop.ipynb is missing")),
+]
+
+
+def notebook_outputs(path):
+    """All text a notebook's cells printed or raised, one string."""
+    nb = json.loads(path.read_text())
+    return "\n".join("".join(out.get("text", "")) + (f"{out['ename']}: {out['evalue']}" if "ename" in out else "")
+                     for cell in nb["cells"] for out in cell.get("outputs", []))

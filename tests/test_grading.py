@@ -1,0 +1,139 @@
+"""tools/grade.py, the class grading command, on a class of hostile and broken submissions (tests/hostile.py):
+grading finishes, each submission gets what its honest code earns, nobody else is harmed, the course's
+files are intact, the instructor gets a clear report, and a second run resumes instead of starting over.
+
+Slow (a sandbox per submission): `pytest -m "not autograde"` skips it.
+"""
+import hashlib
+import importlib.util
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import course
+from course import ASSIGNMENT, REPO
+from hostile import HOSTILE, MARKER, notebook_outputs
+from test_autograde import reference_answers
+
+pytestmark = pytest.mark.autograde
+PROTECTED = ("nbgrader_config.py", "tools", "notebooks", "release", "submitted")
+
+
+def course_files(root):
+    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for top in PROTECTED for path in sorted((root / top).rglob("*") if (root / top).is_dir() else [root / top])
+            if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts}
+
+
+def grade(root, *options):
+    return subprocess.run([sys.executable, str(root / "tools" / "grade.py"), ASSIGNMENT, "--jobs", "2", *options],
+                          cwd=root, capture_output=True, text=True, env=course.quiet_env(root / ".home"))
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = course.copy_course(tmp_path_factory.mktemp("class"))
+    (root / MARKER).write_text("the escape attempt of tests/hostile.py may attack this course, and only this one\n")
+    course.nbgrader(root, "generate_assignment", ASSIGNMENT)
+    reference = reference_answers()
+    course.hand_in(root, "reference", reference)
+    course.hand_in(root, "blank", {})
+    for hostile in HOSTILE:
+        folder = course.hand_in(root, hostile.student, hostile.answers(reference))
+        if hostile.damage:
+            hostile.damage(folder)
+    before = course_files(root)
+    first = grade(root)
+    yield {"root": root, "run": first, "before": before, "after": course_files(root), "scores": course.scores(root)}
+    escaped = REPO.parent / "HOSTILE_ESCAPE.txt"  # written only when no bubblewrap contained the attack
+    escaped.unlink(missing_ok=True)
+
+
+def totals(scores, student):
+    return {notebook: course.total(cells)[0] for notebook, cells in scores[student].items()}
+
+
+def test_grading_finishes_and_records_every_student(graded):
+    assert graded["run"].returncode == 0, graded["run"].stderr[-3000:]
+    assert set(graded["scores"]) == {"reference", "blank", *(h.student for h in HOSTILE)}
+
+
+def test_honest_submissions_are_unharmed(graded):
+    assert totals(graded["scores"], "reference") == {"01_adamw": 24, "02_lr_schedules": 17, "03_gradient_clipping": 18,
+                                                     "04_training_loop": 24}
+    assert set(totals(graded["scores"], "blank").values()) == {0}
+
+
+@pytest.mark.parametrize("hostile", [h for h in HOSTILE if not h.at_most], ids=lambda h: h.student)
+def test_each_submission_gets_what_its_honest_code_earns(graded, hostile):
+    assert totals(graded["scores"], hostile.student) == hostile.expected(), (
+        f"{hostile.student}: see {graded['root']}/autograded/{hostile.student}")
+
+
+@pytest.mark.parametrize("hostile", [h for h in HOSTILE if h.at_most], ids=lambda h: h.student)
+def test_cheating_earns_nothing_beyond_the_same_code_without_the_cheats(graded, hostile):
+    cheat, honest = totals(graded["scores"], hostile.student), totals(graded["scores"], hostile.at_most)
+    assert all(cheat[nb] <= honest[nb] for nb in honest), f"{hostile.student} {cheat} vs {hostile.at_most} {honest}"
+
+
+def test_problems_are_reported_to_the_instructor(graded):
+    report = (graded["root"] / "grading" / "problems.txt").read_text()
+    for hostile in HOSTILE:
+        for phrase in hostile.problems:
+            assert f"{hostile.student}: " in report and phrase in report, f"problems.txt lacks {phrase!r}:\n{report}"
+    graded_notebook = graded["root"] / "autograded" / "hostile_files" / ASSIGNMENT / "02_lr_schedules.ipynb"
+    assert "NotGraded: 02_lr_schedules.ipynb was not a readable notebook" in notebook_outputs(graded_notebook)
+
+
+def test_the_course_files_are_as_they_were(graded):
+    changed = sorted(name for name in graded["before"] if graded["before"][name] != graded["after"].get(name))
+    assert not changed, f"grading left these course files changed: {changed[:10]}"
+
+
+def test_the_escape_attempt_failed_or_was_undone(graded):
+    outputs = notebook_outputs(graded["root"] / "autograded" / "hostile_escapes" / ASSIGNMENT / "01_adamw.ipynb")
+    if shutil.which("bwrap"):
+        assert "courses found: 0" in outputs and "Read-only file system" in outputs, outputs[:2000]
+    else:
+        report = (graded["root"] / "grading" / "problems.txt").read_text()
+        assert "restored" in report, report
+
+
+def test_a_failure_is_contained_to_its_cells(graded):
+    """The kernel died in one test of each notebook of hostile_crashes: later tests still ran and passed."""
+    scores = graded["scores"]["hostile_crashes"]
+    assert scores["01_adamw"]["test_adamw_state_dict"][0] == 0 and scores["01_adamw"]["test_adamw_bad_input"][0] == 2
+    outputs = notebook_outputs(graded["root"] / "autograded" / "hostile_crashes" / ASSIGNMENT / "01_adamw.ipynb")
+    assert "KernelDied" in outputs
+
+
+def test_a_second_run_resumes_and_grades_nothing_again(graded):
+    again = grade(graded["root"])
+    assert again.returncode == 0 and f"{len(graded['scores'])} already graded, 0 to grade" in again.stderr, again.stderr
+    assert course.scores(graded["root"]) == graded["scores"]
+
+
+def load_grade_module():
+    spec = importlib.util.spec_from_file_location("grade", REPO / "tools" / "grade.py")
+    sys.path.insert(0, str(REPO / "tools"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_changes_to_the_course_are_undone_even_without_containment(tmp_path):
+    grade_module = load_grade_module()
+    root = course.copy_course(tmp_path / "course")
+    course.nbgrader(root, "generate_assignment", ASSIGNMENT)
+    guard = grade_module.Guard(grade_module.Course(root, ASSIGNMENT))
+    release = root / "release" / ASSIGNMENT / "01_adamw.ipynb"
+    original, gradebook = release.read_bytes(), (root / "gradebook.db").read_bytes()
+    release.write_text("corrupted")
+    (root / "gradebook.db").write_bytes(b"corrupted")
+    (root / "notebooks" / ASSIGNMENT / "checks.py").unlink()
+    undone = guard.undo_changes()
+    assert sorted(undone) == ["gradebook.db", f"notebooks/{ASSIGNMENT}/checks.py", f"release/{ASSIGNMENT}/01_adamw.ipynb"]
+    assert release.read_bytes() == original and (root / "gradebook.db").read_bytes() == gradebook
+    assert guard.undo_changes() == []

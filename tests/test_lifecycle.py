@@ -1,0 +1,117 @@
+"""The whole course lifecycle through nbgrader's own commands and its local file exchange.
+
+The instructor generates and releases the lab; each simulated student (a home folder of their own, and
+their student id given to the exchange commands, since one OS user plays every part) fetches it, does the work, validates it, and submits; the instructor collects, grades
+the class with tools/grade.py, generates and releases feedback; each student fetches their feedback;
+the grades are exported to CSV. These are the README's instructor commands.
+
+    uv run pytest -m lifecycle        # this test alone
+"""
+import csv
+import html
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+import course
+from course import ASSIGNMENT, SOURCE
+from mutants import MUTANTS
+from test_autograde import reference_answers
+
+pytestmark = [pytest.mark.lifecycle, pytest.mark.autograde]
+MUTANT = next(m for m in MUTANTS if m.name == "no_bias_correction")
+
+
+def nbgrader(cwd, home, user, *args):
+    env = course.quiet_env(home)
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed as {user}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def hidden_test_lines():
+    """Lines of the hidden-test regions of the source notebooks that occur nowhere else in them."""
+    hidden, shown = set(), set()
+    for path in SOURCE.glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
+                    inside = "BEGIN" in line
+                    continue
+                (hidden if inside else shown).add(line.strip())
+    return {line for line in hidden - shown if len(line) >= 12}
+
+
+def text_of(page):
+    """The visible text of an HTML page (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def do_the_work(folder, answers, signature):
+    """Fill in the notebooks as a student would, signing the AdamW cell, and export lib/."""
+    signed = {**answers, "01_adamw": {**answers["01_adamw"]}}
+    signed["01_adamw"]["adamw"] = answers["01_adamw"]["adamw"] + f"\n# {signature}"
+    course.fill_in(folder, signed)
+
+
+def test_release_fetch_submit_collect_grade_feedback_export(tmp_path):
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    root = course.copy_course(tmp_path / "course")
+    config = root / "nbgrader_config.py"
+    config.write_text(config.read_text() + f"\nc.Exchange.root = {str(exchange)!r}\n")
+    teacher = ("instructor", tmp_path / "home-instructor")
+    nbgrader(root, *teacher[::-1], "generate_assignment", ASSIGNMENT)
+    nbgrader(root, *teacher[::-1], "release_assignment", ASSIGNMENT)
+
+    reference = reference_answers()
+    mutated = {**reference, MUTANT.notebook: {**reference[MUTANT.notebook],
+                                              MUTANT.cell: course.mutate(reference[MUTANT.notebook][MUTANT.cell], MUTANT.edits)}}
+    students = {"ada": reference, "bob": mutated}
+    for student, answers in students.items():
+        home, work = tmp_path / f"home-{student}", tmp_path / f"work-{student}"
+        (home / ".jupyter").mkdir(parents=True)
+        work.mkdir()
+        (home / ".jupyter" / "nbgrader_config.py").write_text(
+            f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\nc.CourseDirectory.course_id = 'lab03'\n")
+        nbgrader(work, home, student, "fetch_assignment", ASSIGNMENT)
+        do_the_work(work / ASSIGNMENT, answers, signature=f"written by {student}")
+        # nbgrader validate exits 0 whether or not tests fail: its verdict is in what it prints
+        validated = nbgrader(work / ASSIGNMENT, home, student, "validate", "01_adamw.ipynb")
+        assert ("VALIDATION FAILED" in validated.stdout) == (student == "bob"), validated.stdout
+        nbgrader(work, home, student, "submit", ASSIGNMENT, f"--student={student}")  # one OS user plays every student
+
+    nbgrader(root, *teacher[::-1], "collect", ASSIGNMENT)
+    graded = subprocess.run([sys.executable, "tools/grade.py", ASSIGNMENT], cwd=root, capture_output=True, text=True,
+                            env=course.quiet_env(teacher[1]))
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    nbgrader(root, *teacher[::-1], "generate_feedback", ASSIGNMENT)
+    nbgrader(root, *teacher[::-1], "release_feedback", ASSIGNMENT)
+    nbgrader(root, *teacher[::-1], "export", "--to", "grades.csv")
+
+    scores = {student: sum(course.total(cells)[0] for cells in notebooks.values())
+              for student, notebooks in course.scores(root).items()}
+    assert scores == {"ada": 83, "bob": 83 - 19}, scores  # the mutant loses 19 of notebook 01's 24 points
+    with open(root / "grades.csv") as file:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(file)}
+    assert exported == scores
+
+    hidden = hidden_test_lines()
+    assert len(hidden) > 100, "the hidden-test lines should be found"
+    for student in students:
+        home, work = tmp_path / f"home-{student}", tmp_path / f"work-{student}"
+        nbgrader(work, home, student, "fetch_feedback", ASSIGNMENT, f"--student={student}")
+        pages = sorted((work / ASSIGNMENT / "feedback").rglob("*.html"))
+        assert sorted(p.stem for p in pages) == sorted(p.stem for p in SOURCE.glob("*.ipynb")), pages
+        text = "\n".join(text_of(page.read_text()) for page in pages)
+        other = next(s for s in students if s != student)
+        assert f"written by {student}" in text and f"written by {other}" not in text, "feedback must be the student's own"
+        shown = sorted(hidden & {line.strip() for line in text.splitlines()})
+        assert not shown, f"{student}'s feedback shows hidden-test code: {shown[:3]}"
+        if student == "bob":
+            assert MUTANT.says in text, "the feedback must show the failing test's message"
