@@ -1,80 +1,56 @@
 """Benchmark: lib.AdamW.step() on 8 parameters of 4M float32 values, beside torch.optim.AdamW
-(foreach and fused, when PyTorch is importable) and a memory-copy bound.
+(foreach and fused, when PyTorch is importable) and the memory-copy bound.
 
-    uv run python benchmarks/bench_adamw.py [--rounds 15]
+    uv run python benchmarks/run.py --only adamw
 
-Measurements are interleaved round-robin, so that machine noise hits every contender alike, and
-reported as medians. A benchmark reports; it asserts nothing (the tests check behaviour).
-The copy bound: np.copyto over every parameter reads and writes each once (2 passes); one AdamW
-step must at least read theta, g, m, v and write theta, m, v (7 passes), so its floor is 3.5 copies.
+The copy bound: np.copyto over every parameter reads and writes each once (2 passes over memory);
+one AdamW step must at least read theta, g, m, v and write theta, m, v (7 passes), so no step can
+take less than 3.5 copies: bytes moved per step divided by the measured copy bandwidth.
 """
-import argparse
-import sys
-import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib import AdamW  # noqa: E402
+from lib import AdamW
+from timing import NO_TORCH, interleaved, section, torch_or_none, versus
 
 SIZE, COUNT = 4_000_000, 8
 
 
-def contenders(rng):
-    params = [rng.standard_normal(SIZE, dtype=np.float32) for _ in range(COUNT)]
-    grads = [rng.standard_normal(SIZE, dtype=np.float32) for _ in range(COUNT)]
-    scratch = np.empty(SIZE, dtype=np.float32)
+def run(tiny=False, rounds=15):
+    size, rounds = (10_000, 3) if tiny else (SIZE, rounds)
+    rng = np.random.default_rng(0)
+    params = [rng.standard_normal(size, dtype=np.float32) for _ in range(COUNT)]
+    grads = [rng.standard_normal(size, dtype=np.float32) for _ in range(COUNT)]
+    scratch = np.empty(size, dtype=np.float32)
     ours = AdamW([p.copy() for p in params], lr=1e-3, weight_decay=0.01)
-    found = {
-        "lib.AdamW": lambda: ours.step(grads),
-        "memory copy (2 passes)": lambda: [np.copyto(scratch, p) for p in params],
-    }
-    try:
-        import torch
-    except ImportError:
-        return found, ours, grads, None
-    for variant in ("foreach", "fused"):
+    contenders = {"lib.AdamW": lambda: ours.step(grads)}
+    torch = torch_or_none()
+    for variant in ("foreach", "fused") if torch else ():
         tensors = [torch.from_numpy(p.copy()) for p in params]
         for t, g in zip(tensors, grads):
             t.grad = torch.from_numpy(g)
-        opt = torch.optim.AdamW(tensors, lr=1e-3, weight_decay=0.01, **{variant: True})
-        found[f"torch.optim.AdamW({variant}=True)"] = opt.step
-    return found, ours, grads, torch.__version__
+        contenders[f"torch.optim.AdamW({variant}=True)"] = torch.optim.AdamW(
+            tensors, lr=1e-3, weight_decay=0.01, **{variant: True}).step
+    contenders["memory copy, 2 passes"] = lambda: [np.copyto(scratch, p) for p in params]
+    median = interleaved(contenders, rounds)
 
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    rounds = parser.parse_args().rounds
-    found, ours, grads, torch_version = contenders(np.random.default_rng(0))
-    times = {name: [] for name in found}
-    for fn in found.values():
-        fn()  # warm up: first-touch page faults, lazy state
-    for _ in range(rounds):
-        for name, fn in found.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    median = {name: float(np.median(t)) for name, t in times.items()}
     tracemalloc.start()
     ours.step(grads)
-    peak = tracemalloc.get_traced_memory()[1]
+    extra = tracemalloc.get_traced_memory()[1] / (size * 4)
     tracemalloc.stop()
-
-    print(f"AdamW step, {COUNT} x {SIZE:,} float32 values; numpy {np.__version__}, torch {torch_version or 'not installed'}; "
-          f"median of {rounds} interleaved rounds")
-    ref = median["lib.AdamW"]
-    for name, seconds in median.items():
-        print(f"  {name:34s} {seconds * 1e3:8.1f} ms   ({seconds / ref:4.2f}x the time of lib.AdamW)")
-    floor = 3.5 * median["memory copy (2 passes)"]
-    print(f"  traffic floor of one step (3.5 copies): {floor * 1e3:.1f} ms; lib.AdamW is {ref / floor:.1f}x the floor")
-    print(f"  extra memory during lib.AdamW.step(): {peak / (SIZE * 4):.2f} x one parameter")
-    if torch_version:
-        print(f"  ratio to torch foreach: {ref / median['torch.optim.AdamW(foreach=True)']:.2f} (target <= 1.0); "
-              f"to torch fused: {ref / median['torch.optim.AdamW(fused=True)']:.2f}")
-
-
-if __name__ == "__main__":
-    main()
+    floor = 3.5 * median.pop("memory copy, 2 passes")
+    rows = versus([{"name": name, "seconds": seconds} for name, seconds in median.items()]
+                  + [{"name": "memory-traffic floor (3.5 copies)", "seconds": floor}])
+    notes = [f"lib.AdamW allocates at most {extra:.2f}x one parameter during step()"]
+    targets = []
+    if torch:
+        targets.append({"name": "AdamW time / torch foreach", "limit": 1.0,
+                        "value": median["lib.AdamW"] / median["torch.optim.AdamW(foreach=True)"]})
+        notes.append(f"lib.AdamW / torch fused: {median['lib.AdamW'] / median['torch.optim.AdamW(fused=True)']:.2f} "
+                     "(fused: one pass over memory on 2 threads, every element's whole update in registers; "
+                     "numpy: a pass per operation, on 1 thread, so the single-threaded floor above bounds it)")
+    else:
+        notes.append(NO_TORCH)
+    return section(f"AdamW step, {COUNT} x {size:,} float32 (median of {rounds} interleaved rounds)",
+                   rows, targets, notes)

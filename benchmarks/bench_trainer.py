@@ -1,25 +1,21 @@
 """Benchmark: one Trainer.train_step of notebook 04's language model, beside the same model and step in
 PyTorch on the CPU when PyTorch is importable.
 
-    uv run python benchmarks/bench_trainer.py [--steps 200]
+    uv run python benchmarks/run.py --only trainer
 
 The model is CharMLP (context 8, embeddings of 16, hidden 512, 96 characters; batch 256), trained with
 AdamW, the warmup-cosine schedule and clipping at 1.0, as in the notebook. PyTorch runs the same layers
 (Embedding, Linear, tanh, Linear), cross-entropy, clip_grad_norm_, AdamW (foreach) and LambdaLR. Steps
 are interleaved (one of each in turn) and reported as medians. Asserts nothing.
 """
-import argparse
 import math
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from lib import AdamW, LRScheduler, Trainer  # noqa: E402
-from lib.data import Batches, Vocabulary, load_corpus, split  # noqa: E402
-from lib.model import CharMLP  # noqa: E402
+from lib import AdamW, LRScheduler, Trainer
+from lib.data import Batches, Vocabulary, load_corpus, split
+from lib.model import CharMLP
+from timing import NO_TORCH, interleaved, section, torch_or_none, versus
 
 CONTEXT, EMBED, HIDDEN, BATCH = 8, 16, 512, 256
 
@@ -31,9 +27,7 @@ def ours(vocab_size, steps):
     return trainer.train_step
 
 
-def theirs(vocab_size, steps):
-    import torch
-
+def theirs(torch, vocab_size, steps):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Embedding(vocab_size, EMBED), torch.nn.Flatten(),
                                 torch.nn.Linear(CONTEXT * EMBED, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, vocab_size))
@@ -53,34 +47,26 @@ def theirs(vocab_size, steps):
     return step, torch.__version__, torch.get_num_threads()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200)
-    steps = parser.parse_args().steps
+def run(tiny=False, steps=200):
+    steps = 12 if tiny else steps
     text = load_corpus()
     vocab = Vocabulary(text)
-    batches = list(Batches(split(vocab.encode(text))[0], CONTEXT, BATCH, steps=steps + 10, seed=0))
+    batches = iter(Batches(split(vocab.encode(text))[0], CONTEXT, BATCH, steps=2 * (steps + 10), seed=0))
     contenders = {"lib.Trainer.train_step (numpy)": ours(len(vocab), steps)}
-    try:
-        torch_step, version, threads = theirs(len(vocab), steps)
-        contenders[f"PyTorch {version} CPU, {threads} threads"] = torch_step
-    except ImportError:
-        version = None
-    times = {name: [] for name in contenders}
-    for i, batch in enumerate(batches):
-        for name, step in contenders.items():
-            start = time.perf_counter()
-            step(batch)
-            if i >= 10:  # the first steps warm up caches and lazy state
-                times[name].append(time.perf_counter() - start)
-    print(f"one training step: CharMLP, batch {BATCH}, numpy {np.__version__}; median of {steps} interleaved steps")
-    ours_median = float(np.median(times["lib.Trainer.train_step (numpy)"]))
-    for name, values in times.items():
-        median = float(np.median(values))
-        print(f"  {name:38s} {median * 1e3:7.2f} ms  ({1 / median:5.0f} steps/s, {median / ours_median:4.2f}x the numpy time)")
-    if version is None:
-        print("  PyTorch is not installed: no comparison (pip install torch to add one)")
+    torch = torch_or_none()
+    if torch:
+        torch_step, version, threads = theirs(torch, len(vocab), steps)
+        contenders[f"PyTorch {version}, CPU, {threads} threads"] = torch_step
+    batch = {}
 
-
-if __name__ == "__main__":
-    main()
+    def next_batch():  # every contender trains on the same batch in a round
+        batch.update(next(batches))
+    step_functions = {name: (lambda step=step: step(batch)) for name, step in contenders.items()}
+    median = interleaved({"(next batch)": next_batch, **step_functions}, steps, warmup=10)
+    del median["(next batch)"]
+    rows = versus([{"name": name, "seconds": seconds, "steps_per_second": 1 / seconds} for name, seconds in median.items()])
+    title = f"one training step, CharMLP, batch {BATCH} (median of {steps} interleaved steps)"
+    if torch:
+        return section(title, rows, [{"name": "Trainer step / PyTorch CPU step", "limit": 2.0,
+                                      "value": rows[0]["seconds"] / rows[1]["seconds"]}])
+    return section(title, rows, notes=[NO_TORCH])

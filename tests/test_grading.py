@@ -6,9 +6,11 @@ Slow (a sandbox per submission): `pytest -m "not autograde"` skips it.
 """
 import hashlib
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +49,7 @@ def graded(tmp_path_factory):
     before = course_files(root)
     first = grade(root)
     yield {"root": root, "run": first, "before": before, "after": course_files(root), "scores": course.scores(root)}
-    escaped = REPO.parent / "HOSTILE_ESCAPE.txt"  # written only when no bubblewrap contained the attack
+    escaped = Path(sys.prefix).parent / "HOSTILE_ESCAPE.txt"  # hostile.ESCAPE's first target; written only without bubblewrap
     escaped.unlink(missing_ok=True)
 
 
@@ -95,7 +97,14 @@ def test_the_course_files_are_as_they_were(graded):
 def test_the_escape_attempt_failed_or_was_undone(graded):
     outputs = notebook_outputs(graded["root"] / "autograded" / "hostile_escapes" / ASSIGNMENT / "01_adamw.ipynb")
     if shutil.which("bwrap"):
-        assert "courses found: 0" in outputs and "Read-only file system" in outputs, outputs[:2000]
+        # The course is hidden and the machine read-only. A write may still "succeed" inside the
+        # sandbox's private /tmp (where the venv is bound when the checkout lives under /tmp):
+        # it lands in a throw-away tmpfs and must not exist out here.
+        assert "courses found: 0" in outputs, outputs[:2000]
+        attempts = re.findall(r"^(wrote|blocked) (/[^:\n]*)", outputs, re.M)
+        assert attempts, outputs[:2000]
+        reached = [path for verdict, path in attempts if verdict == "wrote" and Path(path).exists()]
+        assert not reached, f"the escape attempt wrote {reached} on the host"
     else:
         report = (graded["root"] / "grading" / "problems.txt").read_text()
         assert "restored" in report, report
