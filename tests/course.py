@@ -66,6 +66,27 @@ def solution_sources(notebook_path):
     }
 
 
+SOLUTION_REGION = {"BEGIN SOLUTION": "END SOLUTION"}
+HIDDEN_REGION = {"BEGIN HIDDEN TESTS": "END HIDDEN TESTS"}
+
+
+def region_lines(regions, min_length):
+    """Lines (stripped, at least min_length long) inside the given {begin: end} marker regions of the
+    source notebooks that occur nowhere outside them: what must never reach a student."""
+    inside, outside = set(), set()
+    for path in SOURCE.glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            end = None
+            for line in cell.source.splitlines():
+                text = line.strip()
+                begin = next((b for b in regions if b in text), None)
+                if begin or (end and end in text):
+                    end = regions[begin] if begin else None
+                    continue
+                (inside if end else outside).add(text)
+    return {line for line in inside - outside if len(line) >= min_length}
+
+
 def mutate(source, edits):
     """Apply (old, new) text edits to a solution; each old text must occur exactly once."""
     for old, new in edits:

@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 
-import nbformat
 import pytest
 
 import course
@@ -34,16 +33,7 @@ def nbgrader(cwd, home, user, *args):
 
 def hidden_test_lines():
     """Lines of the hidden-test regions of the source notebooks that occur nowhere else in them."""
-    hidden, shown = set(), set()
-    for path in SOURCE.glob("*.ipynb"):
-        for cell in nbformat.read(path, as_version=4).cells:
-            inside = False
-            for line in cell.source.splitlines():
-                if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
-                    inside = "BEGIN" in line
-                    continue
-                (hidden if inside else shown).add(line.strip())
-    return {line for line in hidden - shown if len(line) >= 12}
+    return course.region_lines(course.HIDDEN_REGION, min_length=12)
 
 
 def text_of(page):

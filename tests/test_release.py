@@ -11,9 +11,6 @@ import course
 from course import ASSIGNMENT, REPO, SOURCE
 
 RELEASE = REPO / "release" / ASSIGNMENT
-REGIONS = {"BEGIN SOLUTION": "END SOLUTION", "BEGIN HIDDEN TESTS": "END HIDDEN TESTS"}
-
-
 def files_under(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and "__pycache__" not in p.parts}
@@ -30,18 +27,7 @@ def test_release_is_exactly_what_nbgrader_generates(tmp_path):
 
 def secret_lines():
     """Lines inside solution or hidden-test regions of the source notebooks that occur nowhere else in them."""
-    secret, public = set(), set()
-    for path in SOURCE.glob("*.ipynb"):
-        for cell in nbformat.read(path, as_version=4).cells:
-            end = None
-            for line in cell.source.splitlines():
-                text = line.strip()
-                begin = next((b for b in REGIONS if b in text), None)
-                if begin or (end and end in text):
-                    end = REGIONS[begin] if begin else None
-                    continue
-                (secret if end else public).add(text)
-    return {line for line in secret - public if len(line) >= 8}
+    return course.region_lines({**course.SOLUTION_REGION, **course.HIDDEN_REGION}, min_length=8)
 
 
 def test_secret_lines_are_found():
