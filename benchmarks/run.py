@@ -11,6 +11,7 @@ they assert nothing, and the exit status is 0 whether targets are met or not.
 """
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -57,7 +58,7 @@ def main():
     report = {
         "command": "uv run python benchmarks/run.py " + " ".join(sys.argv[1:]),
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": {"platform": platform.platform(), "cpus": __import__("os").cpu_count(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                     "python": platform.python_version(), "numpy": np.__version__,
                     "torch": torch.__version__ if torch else None},
         "sections": {},

@@ -66,9 +66,12 @@ def graded(tmp_path_factory):
     named = [s for s in everything if not s.startswith("mutant_")]
     mutants = [s for s in everything if s.startswith("mutant_")]
     shards = [named + mutants[1::2], mutants[::2]]
+    # Folders made before the threads start: tmp_path_factory creates its base folder lazily and
+    # two threads doing it at once each make their own, and one of them then refuses its path.
+    roots = [tmp_path_factory.mktemp(f"course{i}") for i in range(len(shards))]
     with ThreadPoolExecutor(len(shards)) as pool:
-        results = list(pool.map(lambda i: grade_shard(tmp_path_factory.mktemp(f"course{i}"),
-                                                      {s: everything[s] for s in shards[i]}), range(len(shards))))
+        results = list(pool.map(lambda i: grade_shard(roots[i], {s: everything[s] for s in shards[i]}),
+                                range(len(shards))))
     folders = {student: root for root, scores in results for student in scores}
     return folders, {student: cells for _, scores in results for student, cells in scores.items()}
 
