@@ -29,8 +29,7 @@ def make_class(root, size):
     kinds = [("reference", reference, None)] * (size // 10) + [("blank", {}, None)] * (size // 10)
     kinds += [(h.student, h.answers(reference), h.damage) for h in HOSTILE]
     for m in itertools.islice(itertools.cycle(MUTANTS), max(0, size - len(kinds))):
-        answers = {**reference, m.notebook: {**reference[m.notebook], m.cell: course.mutate(reference[m.notebook][m.cell], m.edits)}}
-        kinds.append((m.student, answers, None))
+        kinds.append((m.student, m.answers(reference), None))
     for number, (kind, answers, damage) in enumerate(kinds[:size]):
         folder = course.hand_in(root, f"s{number:02d}_{kind}", answers)
         if damage:

@@ -10,7 +10,6 @@ are interleaved (one of each in turn) and reported as medians. Asserts nothing.
 """
 import math
 
-import numpy as np
 
 from lib import AdamW, LRScheduler, Trainer
 from lib.data import Batches, Vocabulary, load_corpus, split

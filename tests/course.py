@@ -46,13 +46,15 @@ def quiet_env(home):
     return env
 
 
-def nbgrader(course, *args):
-    """Run `nbgrader *args` in the course folder; return the finished process (raises on failure)."""
-    course = Path(course)
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=quiet_env(course / ".home"),
+def nbgrader(folder, *args, home=None):
+    """Run `nbgrader *args` in folder as the user whose home is home (default: folder/.home);
+    return the finished process (raises on failure)."""
+    home = Path(home or Path(folder) / ".home")
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=folder, env=quiet_env(home),
                             capture_output=True, text=True)
     if result.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(f"nbgrader {' '.join(args)} failed ({result.returncode}) with HOME={home.name}:\n"
+                             f"{result.stdout}\n{result.stderr}")
     return result
 
 

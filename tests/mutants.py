@@ -7,6 +7,8 @@ any other cell it is known to break), and a phrase that one of their messages mu
 """
 from dataclasses import dataclass
 
+from course import mutate
+
 
 @dataclass(frozen=True)
 class Mutant:
@@ -20,6 +22,11 @@ class Mutant:
     @property
     def student(self):
         return f"mutant_{self.notebook[:2]}_{self.name}"
+
+    def answers(self, reference):
+        """The reference answers of the whole lab ({notebook: {cell: source}}) with this mutant's cell edited."""
+        cells = reference[self.notebook]
+        return {**reference, self.notebook: {**cells, self.cell: mutate(cells[self.cell], self.edits)}}
 
 
 def mutant(name, notebook, cell, edits, must_fail, says):

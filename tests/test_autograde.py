@@ -40,7 +40,7 @@ def submissions():
     found = {"reference": reference, "blank": {}}
     found.update({folder.name: answers_in(folder) for folder in sorted(SUBMISSIONS.iterdir())})
     for m in MUTANTS:  # the reference notebook with one cell mutated
-        found[m.student] = {m.notebook: {**reference[m.notebook], m.cell: course.mutate(reference[m.notebook][m.cell], m.edits)}}
+        found[m.student] = {m.notebook: m.answers(reference)[m.notebook]}
     return found
 
 

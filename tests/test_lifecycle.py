@@ -24,13 +24,6 @@ pytestmark = [pytest.mark.lifecycle, pytest.mark.autograde]
 MUTANT = next(m for m in MUTANTS if m.name == "no_bias_correction")
 
 
-def nbgrader(cwd, home, user, *args):
-    env = course.quiet_env(home)
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed as {user}:\n{done.stdout}\n{done.stderr}"
-    return done
-
-
 def hidden_test_lines():
     """Lines of the hidden-test regions of the source notebooks that occur nowhere else in them."""
     return course.region_lines(course.HIDDEN_REGION, min_length=12)
@@ -55,34 +48,32 @@ def test_release_fetch_submit_collect_grade_feedback_export(tmp_path):
     root = course.copy_course(tmp_path / "course")
     config = root / "nbgrader_config.py"
     config.write_text(config.read_text() + f"\nc.Exchange.root = {str(exchange)!r}\n")
-    teacher = ("instructor", tmp_path / "home-instructor")
-    nbgrader(root, *teacher[::-1], "generate_assignment", ASSIGNMENT)
-    nbgrader(root, *teacher[::-1], "release_assignment", ASSIGNMENT)
+    instructor = tmp_path / "home-instructor"
+    course.nbgrader(root, "generate_assignment", ASSIGNMENT, home=instructor)
+    course.nbgrader(root, "release_assignment", ASSIGNMENT, home=instructor)
 
     reference = reference_answers()
-    mutated = {**reference, MUTANT.notebook: {**reference[MUTANT.notebook],
-                                              MUTANT.cell: course.mutate(reference[MUTANT.notebook][MUTANT.cell], MUTANT.edits)}}
-    students = {"ada": reference, "bob": mutated}
+    students = {"ada": reference, "bob": MUTANT.answers(reference)}
     for student, answers in students.items():
         home, work = tmp_path / f"home-{student}", tmp_path / f"work-{student}"
         (home / ".jupyter").mkdir(parents=True)
         work.mkdir()
         (home / ".jupyter" / "nbgrader_config.py").write_text(
             f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\nc.CourseDirectory.course_id = 'lab03'\n")
-        nbgrader(work, home, student, "fetch_assignment", ASSIGNMENT)
+        course.nbgrader(work, "fetch_assignment", ASSIGNMENT, home=home)
         do_the_work(work / ASSIGNMENT, answers, signature=f"written by {student}")
         # nbgrader validate exits 0 whether or not tests fail: its verdict is in what it prints
-        validated = nbgrader(work / ASSIGNMENT, home, student, "validate", "01_adamw.ipynb")
+        validated = course.nbgrader(work / ASSIGNMENT, "validate", "01_adamw.ipynb", home=home)
         assert ("VALIDATION FAILED" in validated.stdout) == (student == "bob"), validated.stdout
-        nbgrader(work, home, student, "submit", ASSIGNMENT, f"--student={student}")  # one OS user plays every student
+        course.nbgrader(work, "submit", ASSIGNMENT, f"--student={student}", home=home)  # one OS user plays every student
 
-    nbgrader(root, *teacher[::-1], "collect", ASSIGNMENT)
+    course.nbgrader(root, "collect", ASSIGNMENT, home=instructor)
     graded = subprocess.run([sys.executable, "tools/grade.py", ASSIGNMENT], cwd=root, capture_output=True, text=True,
-                            env=course.quiet_env(teacher[1]))
+                            env=course.quiet_env(instructor))
     assert graded.returncode == 0, graded.stderr[-3000:]
-    nbgrader(root, *teacher[::-1], "generate_feedback", ASSIGNMENT)
-    nbgrader(root, *teacher[::-1], "release_feedback", ASSIGNMENT)
-    nbgrader(root, *teacher[::-1], "export", "--to", "grades.csv")
+    course.nbgrader(root, "generate_feedback", ASSIGNMENT, home=instructor)
+    course.nbgrader(root, "release_feedback", ASSIGNMENT, home=instructor)
+    course.nbgrader(root, "export", "--to", "grades.csv", home=instructor)
 
     scores = {student: sum(course.total(cells)[0] for cells in notebooks.values())
               for student, notebooks in course.scores(root).items()}
@@ -95,7 +86,7 @@ def test_release_fetch_submit_collect_grade_feedback_export(tmp_path):
     assert len(hidden) > 100, "the hidden-test lines should be found"
     for student in students:
         home, work = tmp_path / f"home-{student}", tmp_path / f"work-{student}"
-        nbgrader(work, home, student, "fetch_feedback", ASSIGNMENT, f"--student={student}")
+        course.nbgrader(work, "fetch_feedback", ASSIGNMENT, f"--student={student}", home=home)
         pages = sorted((work / ASSIGNMENT / "feedback").rglob("*.html"))
         assert sorted(p.stem for p in pages) == sorted(p.stem for p in SOURCE.glob("*.ipynb")), pages
         text = "\n".join(text_of(page.read_text()) for page in pages)

@@ -3,7 +3,6 @@ a working student kit: its own `pytest` fails on the untouched release and passe
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 

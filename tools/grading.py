@@ -196,13 +196,15 @@ class GuardedExecute(Execute):
     def _restart(self):
         """A new kernel, with the guard and the provided and student cells run so far; a cell that
         kills or hangs the new kernel too is left out."""
-        run_sync(self._async_restart)()
-        self._guarded = self._run_quietly(GUARD)
+        self._new_kernel()
         for source in list(self._replay):
             if not self._run_quietly(source) and not self._responsive():
                 self._replay.remove(source)
-                run_sync(self._async_restart)()
-                self._guarded = self._run_quietly(GUARD)
+                self._new_kernel()
+
+    def _new_kernel(self):
+        run_sync(self._async_restart)()
+        self._guarded = self._run_quietly(GUARD)
 
     async def _async_restart(self):
         self.kc.stop_channels()
