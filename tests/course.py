@@ -13,7 +13,6 @@ import textwrap
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "lab03_training_loop"
@@ -142,6 +141,7 @@ def fill_in(folder, answers):
 
 def scores(course):
     """{student: {notebook: {grade_id: (score, max_score)}}} from the course's gradebook."""
+    from nbgrader.api import Gradebook  # imported here: it takes seconds, and most users of this module never need it
     result = {}
     with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}", course_id="lab03") as gb:
         for student in gb.students:

@@ -11,13 +11,21 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from course import mutate
+from course import SOURCE, mutate
 
 # The escape attempt attacks only a course marked with this file, so that a test run without
 # containment (no bubblewrap) cannot damage anything but the throw-away course, which is restored.
 MARKER = "HOSTILE_TEST_COURSE"
 
-FULL = {"01_adamw": 24, "02_lr_schedules": 17, "03_gradient_clipping": 18, "04_training_loop": 24}
+
+def full_marks():
+    """{notebook: points} of the source notebooks' test cells."""
+    return {path.stem: sum(cell.metadata.get("nbgrader", {}).get("points", 0) for cell in nbformat.read(path, as_version=4).cells
+                           if cell.metadata.get("nbgrader", {}).get("grade"))
+            for path in sorted(SOURCE.glob("*.ipynb"))}
+
+
+FULL = full_marks()
 
 
 @dataclass
@@ -55,8 +63,8 @@ MEMORY_HOG = ("        loss_sum, tokens = 0.0, 0\n",
 HUGE_OUTPUT = ('        """Nothing to reset: gradients are passed to step(), not accumulated here."""',
                '        """Nothing to reset: gradients are passed to step(), not accumulated here."""\n'
                '        print("spam " * 10_000_000)  # 50 MB of output')
-SYSTEM_EXIT = ("        base_lr = optimizer.lr\n", "        if warmup_steps == 3:\n            raise SystemExit('bye')\n"
-               "        base_lr = optimizer.lr\n")
+BASE_LR = "        base_lr = optimizer.lr if base_lr is None else base_lr\n"
+SYSTEM_EXIT = (BASE_LR, "        if warmup_steps == 3:\n            raise SystemExit('bye')\n" + BASE_LR)
 EXIT_KERNEL = ("        loss_sum, tokens = 0.0, 0\n", "        exit()  # the kernel shuts down after this cell\n"
                "        loss_sum, tokens = 0.0, 0\n")
 
@@ -202,29 +210,32 @@ HOSTILE = [
     Hostile("hostile_hangs",
             edits={("02_lr_schedules", "lr_scheduler"): [UNINTERRUPTIBLE],
                    ("03_gradient_clipping", "global_grad_norm"): [HANGS_ON_EMPTY]},
-            scores={"02_lr_schedules": 15, "03_gradient_clipping": 16}),
+            scores={"02_lr_schedules": FULL["02_lr_schedules"] - 2, "03_gradient_clipping": FULL["03_gradient_clipping"] - 2}),
     Hostile("hostile_crashes",
             edits={("01_adamw", "adamw"): [DIES], ("03_gradient_clipping", "clip_gradients"): [SEGFAULT],
                    ("04_training_loop", "trainer"): [MEMORY_HOG]},
-            scores={"01_adamw": 22, "03_gradient_clipping": 17, "04_training_loop": 22}),
+            scores={"01_adamw": FULL["01_adamw"] - 2, "03_gradient_clipping": FULL["03_gradient_clipping"] - 1,
+                    "04_training_loop": FULL["04_training_loop"] - 2}),
     Hostile("hostile_edits_tests",
             edits={("01_adamw", "adamw"): [("s *= lr / (1 - beta1**t)", "s *= lr"),
                                            ("np.divide(v, 1 - beta2**t, out=s)", "np.copyto(s, v)")]},
-            damage=damage_tests, scores={"01_adamw": 5}),
+            damage=damage_tests, scores={"01_adamw": 1}),
     Hostile("hostile_cheats",
             replace={("01_adamw", "adamw"): CHEATS_01, ("02_lr_schedules", "lr_scheduler"): CHEATS_02,
                      ("04_training_loop", "trainer"): CHEATS_04},
             at_most="honest_twin_of_cheats"),
-    # A do-nothing AdamW passes the separate-state and resume tests (2 + 2), a scheduler stuck at 0 the resume test.
+    # Code that does nothing earns nothing: every test cell checks values that a do-nothing solution cannot produce.
     Hostile("honest_twin_of_cheats",
             replace={("01_adamw", "adamw"): HONEST_01, ("02_lr_schedules", "lr_scheduler"): HONEST_02,
                      ("04_training_loop", "trainer"): HONEST_04},
-            scores={"01_adamw": 4, "02_lr_schedules": 2, "04_training_loop": 0}),
+            scores={"01_adamw": 0, "02_lr_schedules": 0, "04_training_loop": 0}),
     Hostile("hostile_escapes", edits={("01_adamw", "adamw"): [("#| export\n", "#| export\n" + ESCAPE)]}),
     Hostile("hostile_output_exit",
             edits={("01_adamw", "adamw"): [HUGE_OUTPUT], ("02_lr_schedules", "lr_scheduler"): [SYSTEM_EXIT],
                    ("04_training_loop", "trainer"): [EXIT_KERNEL]},
-            scores={"02_lr_schedules": 15}),
+            # 50 MB per zero_grad() call: a test that calls it once passes (output capped); the zero_grad test
+            # calls it 30 times and runs out of its 10 s.
+            scores={"01_adamw": FULL["01_adamw"] - 2, "02_lr_schedules": FULL["02_lr_schedules"] - 2}),
     Hostile("hostile_files", damage=damage_files, scores={"02_lr_schedules": 0, "04_training_loop": 0},
             problems=("02_lr_schedules.ipynb is not a readable notebook",
                       "03_gradient_clipping-Copy1.ipynb was graded as 03_gradient_clipping.ipynb",

@@ -147,9 +147,10 @@ def validate(page):
 
 
 def error_cells(page):
-    """The first lines of the code cells that show an error (a traceback), in notebook order."""
+    """The first two lines of the code cells that show an error (a traceback), in notebook order: a test
+    cell's `# checks: ...` line and its `# Test: ...` line."""
     cells = page.locator(".jp-CodeCell").filter(has=page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"))
-    return [cell.locator(".cm-line").first.inner_text() for cell in cells.all()]
+    return ["\n".join(line.inner_text() for line in cell.locator(".cm-line").all()[:2]) for cell in cells.all()]
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +175,7 @@ def test_student_runs_fills_in_and_validates_the_adamw_notebook(student_lab, pag
     page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first.scroll_into_view_if_needed()
     shot(page, "02_stub_fails")
     assert failing, "running the released notebook showed no error: the stub should raise NotImplementedError"
-    assert failing[0].startswith("# Test: step() changes the given arrays in place"), failing
+    assert "# Test: step() changes the given arrays in place" in failing[0], failing
     first_error = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first
     assert "NotImplementedError" in first_error.inner_text()
 

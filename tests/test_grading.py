@@ -16,7 +16,7 @@ import pytest
 
 import course
 from course import ASSIGNMENT, REPO
-from hostile import HOSTILE, MARKER, notebook_outputs
+from hostile import FULL, HOSTILE, MARKER, notebook_outputs
 from test_autograde import reference_answers
 
 pytestmark = pytest.mark.autograde
@@ -63,8 +63,7 @@ def test_grading_finishes_and_records_every_student(graded):
 
 
 def test_honest_submissions_are_unharmed(graded):
-    assert totals(graded["scores"], "reference") == {"01_adamw": 24, "02_lr_schedules": 17, "03_gradient_clipping": 18,
-                                                     "04_training_loop": 24}
+    assert totals(graded["scores"], "reference") == FULL
     assert set(totals(graded["scores"], "blank").values()) == {0}
 
 

@@ -17,6 +17,7 @@ import pytest
 
 import course
 from course import ASSIGNMENT, SOURCE
+from hostile import FULL
 from mutants import MUTANTS
 from test_autograde import reference_answers
 
@@ -77,7 +78,8 @@ def test_release_fetch_submit_collect_grade_feedback_export(tmp_path):
 
     scores = {student: sum(course.total(cells)[0] for cells in notebooks.values())
               for student, notebooks in course.scores(root).items()}
-    assert scores == {"ada": 83, "bob": 83 - 19}, scores  # the mutant loses 19 of notebook 01's 24 points
+    full = sum(FULL.values())
+    assert scores == {"ada": full, "bob": full - 23}, scores  # the mutant keeps 1 of notebook 01's 24 points
     with open(root / "grades.csv") as file:
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(file)}
     assert exported == scores

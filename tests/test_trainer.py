@@ -45,19 +45,46 @@ class NoSchedule:
         return None
 
 
-@pytest.mark.parametrize("k", [2, 3, 8])
-def test_k_micro_batches_make_the_step_of_one_batch_k_times_larger(train_ids, k):
-    batch = next(iter(Batches(train_ids, 8, 48, steps=1, seed=4)))
+@pytest.mark.parametrize("rows, k", [(48, 2), (48, 3), (48, 8), (3, 5)], ids=["48x2", "48x3", "48x8", "3_rows_5_parts"])
+def test_k_micro_batches_make_the_step_of_one_batch_k_times_larger(train_ids, rows, k):
+    """Also with more parts than rows: empty parts are not run, each row is a micro-batch, the step is the same."""
+    batch = next(iter(Batches(train_ids, 8, rows, steps=1, seed=4)))
     received = []
     for steps in (1, k):
         model = CharMLP(96, context=8, embed=8, hidden=32, dtype=np.float64, seed=2)
         sgd = RecordingSGD(model.parameters())
         metrics = Trainer(model, sgd, NoSchedule(), max_grad_norm=float("inf"), grad_accum_steps=steps).train_step(batch)
+        assert not metrics["skipped"]
         received.append((sgd.received[0], metrics["loss"]))
     (whole, loss_whole), (parts, loss_parts) = received
     assert loss_parts == pytest.approx(loss_whole, rel=1e-12)
     for a, b in zip(parts, whole):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+def test_the_models_backward_is_linear_in_grad_logits(train_ids):
+    """What the spy model of doubles.py promises, true of CharMLP: scaling grad_logits before the backward pass
+    (PyTorch's (loss / k).backward()) scales the gradients, so it is a correct way to weight micro-batches."""
+    batch = next(iter(Batches(train_ids, 8, 16, steps=1, seed=6)))
+    model = CharMLP(96, context=8, embed=8, hidden=32, dtype=np.float64, seed=3)
+    _, grad_logits = cross_entropy(model.forward(batch["input_ids"]), batch["labels"])
+    plain, scaled = model.backward(grad_logits), model.backward(0.375 * grad_logits)
+    for a, b in zip(plain, scaled):
+        np.testing.assert_allclose(b, 0.375 * a, rtol=1e-12, atol=1e-15)
+
+
+def test_clip_fn_is_called_with_max_grad_norm_and_defaults_to_lib_clipping(train_ids):
+    from lib.clipping import clip_gradients
+    assert build()[0].clip_fn is clip_gradients
+    seen = []
+
+    def clip(gradients, max_norm):
+        seen.append((len(gradients), max_norm))
+        return 0.5
+
+    trainer, _, _, _ = build(max_grad_norm=0.25, clip_fn=clip)
+    metrics = trainer.train_step(next(iter(Batches(train_ids, 8, 16, steps=1, seed=0))))
+    assert seen == [(5, 0.25)] and metrics["grad_norm"] == 0.5
 
 
 def test_resuming_from_a_checkpoint_is_bit_identical(train_ids, tmp_path):

@@ -141,7 +141,7 @@ class GuardedExecute(Execute):
         if test:
             self._run_quietly(RESTORE)
             cell.source = f"{source}\nprint('{self._marker}')"
-        cell.outputs, self._output_bytes, self._output_capped = [], 0, False
+        cell.outputs, self._output_bytes, self._output_capped, self._stream_tail = [], 0, False, ""
         try:
             super().preprocess_cell(cell, resources, index)
             return False
@@ -168,13 +168,18 @@ class GuardedExecute(Execute):
         """Keep at most max_output_bytes of one cell's output (a print loop must not exhaust memory)."""
         size = len(json.dumps(msg.get("content", {}), default=str))
         self._output_bytes = getattr(self, "_output_bytes", 0) + size
+        # The end marker may straddle two stream messages: look for it in the last message's tail plus this one.
+        text = msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""
+        seen = getattr(self, "_stream_tail", "") + text
+        if text:
+            self._stream_tail = seen[-len(self._marker):]
         if self._output_bytes <= self.max_output_bytes or msg["msg_type"] == "error":
             return super().output(outs, msg, display_id, cell_index)
         if not getattr(self, "_output_capped", False):
             self._output_capped = True
             outs.append(NotebookNode(output_type="stream", name="stdout",
                                      text=f"\n[output beyond {self.max_output_bytes:,} bytes dropped by the grader]\n"))
-        if msg["msg_type"] == "stream" and self._marker in msg["content"].get("text", ""):
+        if self._marker in seen:
             outs.append(NotebookNode(output_type="stream", name="stdout", text=f"{self._marker}\n"))  # the test did finish
         return None
 

@@ -1,22 +1,37 @@
-"""Test doubles for notebook 04: a model, a loss, an optimizer and a scheduler that record every call,
-so that the tests can check what your Trainer does, and in which order, whatever the state of your
-AdamW, your LRScheduler or the real model. Also a tiny real model, optimizer, schedule and data stream
-for the checkpoint test. Provided code, replaced by the instructor's copy at grading time.
+"""Test doubles for notebook 04: a model, a loss, a clipping function, an optimizer and a scheduler that
+record every call, so that the tests can check what your Trainer does, and in which order, whatever the
+state of your AdamW, your LRScheduler, your clip_gradients or the real model. Also a tiny real model,
+optimizer, schedule and data stream for the checkpoint test. Provided code, replaced by the
+instructor's copy at grading time.
+
+How the spy model and loss behave, so that you can work out what a test expects:
+
+- forward(input_ids) gives every row of the batch one number, x = the mean of its input ids, and
+  returns logits of shape (rows, 3) holding x;
+- the spy loss returns the values of `losses` in turn (the last one repeats) and, like the gradient of a
+  mean over the N labels, a grad_logits whose every row sums to 1 / N;
+- backward(grad_logits) is linear in grad_logits, like a real backward pass: the gradients are
+  grad_norm * sum(grad_logits * x) times a fixed direction of norm 1. So for a whole batch they have
+  the known global norm grad_norm * (the mean input id of the batch) (`gradients()` below), and
+  backward(c * grad_logits) returns c times the gradients of backward(grad_logits).
 """
+import math
+
 import numpy as np
 
 
 def doubles(grad_norm=10.0, losses=(2.0,), lr=0.1):
-    """(model, optimizer, scheduler, loss_fn, calls) sharing one list of calls, in order.
+    """(model, optimizer, scheduler, loss_fn, clip_fn, calls) sharing one list of calls, in order.
 
-    The model's gradients have global norm grad_norm times the mean input id of the batch; the loss
-    function returns the values of `losses` in turn (the last one repeats); the scheduler halves the
-    optimizer's lr at every step() and returns the new value.
+    The model's gradients for a whole batch have global norm grad_norm times the mean input id of the
+    batch; the loss function returns the values of `losses` in turn (the last one repeats); clip_fn is
+    a correct clip_gradients (notebook 03's contract); the scheduler halves the optimizer's lr at
+    every step() and returns the new value.
     """
     calls = []
     model = SpyModel(calls, grad_norm)
     optimizer = SpyOptimizer(calls, lr)
-    return model, optimizer, SpyScheduler(calls, optimizer), SpyLoss(calls, losses), calls
+    return model, optimizer, SpyScheduler(calls, optimizer), SpyLoss(calls, losses), SpyClip(calls), calls
 
 
 def batch(rows=4, context=2, ids=None):
@@ -29,6 +44,8 @@ _copy = np.array  # bound once (see global_norm)
 
 
 def names(calls):
+    """The names of the recorded calls, in order: 'forward', 'loss', 'backward', 'clip', 'zero_grad',
+    'optimizer.step', 'scheduler.step'."""
     return [call[0] for call in calls]
 
 
@@ -37,8 +54,27 @@ def global_norm(arrays, _sqrt=np.sqrt, _sum=np.sum, _square=np.square):
     return float(_sqrt(sum(_sum(_square(a, dtype=np.float64)) for a in arrays)))
 
 
+def gradients(grad_norm, input_ids):
+    """The gradients SpyModel(grad_norm) gives for the whole batch input_ids with the spy loss's
+    grad_logits: the fixed direction times grad_norm * (the mean input id)."""
+    scale = grad_norm * float(np.mean(np.asarray(input_ids, dtype=np.float64)))
+    return [direction * scale for direction in SpyModel.DIRECTION]
+
+
+def clip_to_norm(arrays, max_norm, _isfinite=math.isfinite):
+    """A known-good clip_gradients: scale the arrays in place by max_norm / (norm + 1e-6) when their
+    global norm is finite and above max_norm; return the norm they had before."""
+    before = global_norm(arrays)
+    if _isfinite(before) and before > max_norm:
+        shrink = max_norm / (before + 1e-6)
+        for array in arrays:
+            np.multiply(array, shrink, out=array)
+    return before
+
+
 class SpyModel:
-    """Two parameters; forward returns (B, 3) logits; backward returns a gradient per parameter."""
+    """Two parameters; forward returns (B, 3) logits; backward returns a gradient per parameter,
+    linear in grad_logits."""
 
     DIRECTION = [np.full(4, np.sqrt(1 / 8)), np.full((2, 3), np.sqrt(1 / 12))]  # global norm 1
 
@@ -50,16 +86,17 @@ class SpyModel:
         return self.weights
 
     def forward(self, input_ids):
-        self.input_ids = np.array(input_ids, dtype=np.float64)
-        self.logits = np.tile(self.input_ids.mean(axis=1, keepdims=True), (1, 3))
-        self.calls.append(("forward", self.input_ids))
-        return self.logits
+        input_ids = _copy(input_ids, dtype=np.float64)
+        self.x = input_ids.mean(axis=1)  # one number per row
+        logits = np.repeat(self.x[:, None], 3, axis=1)
+        self.calls.append(("forward", input_ids, logits.copy()))
+        return logits
 
     def backward(self, grad_logits):
+        grad_logits = _copy(grad_logits, dtype=np.float64)
         self.calls.append(("backward", grad_logits))
-        scale = self.grad_norm * float(np.mean(self.input_ids))
-        self.grads = [d * scale for d in self.DIRECTION]
-        return self.grads
+        scale = self.grad_norm * float(np.sum(grad_logits * self.x[:, None]))
+        return [direction * scale for direction in self.DIRECTION]
 
 
 class SpyLoss:
@@ -68,12 +105,27 @@ class SpyLoss:
 
     def __call__(self, logits, labels):
         value = self.losses[0] if len(self.losses) == 1 else self.losses.pop(0)
-        self.grad_logits = np.full(np.shape(logits), 0.25)
-        self.calls.append(("loss", logits, labels))
-        return value, self.grad_logits
+        rows, width = np.shape(logits)
+        grad_logits = np.full((rows, width), 1.0 / (width * max(rows, 1)))  # each row sums to 1 / N
+        self.calls.append(("loss", _copy(logits), _copy(labels)))
+        return value, grad_logits
+
+
+class SpyClip:
+    """clip_fn(gradients, max_norm): clip_to_norm, recording the call ('clip', norm before, max_norm)."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def __call__(self, arrays, max_norm):
+        norm_before = clip_to_norm(arrays, max_norm)
+        self.calls.append(("clip", norm_before, max_norm))
+        return norm_before
 
 
 class SpyOptimizer:
+    """Records, for every step(), a copy of the gradient values it receives, their global norm and the lr."""
+
     def __init__(self, calls, lr):
         self.calls, self.lr, self.received = calls, lr, []
 
@@ -81,9 +133,8 @@ class SpyOptimizer:
         self.calls.append(("zero_grad",))
 
     def step(self, gradients):
-        arrays = list(gradients)
-        self.received.append({"lr": self.lr, "arrays": arrays, "values": [_copy(g) for g in arrays],
-                              "norm": global_norm(arrays)})
+        values = [_copy(g, dtype=np.float64) for g in gradients]
+        self.received.append({"lr": self.lr, "values": values, "norm": global_norm(values)})
         self.calls.append(("optimizer.step",))
 
     def state_dict(self):

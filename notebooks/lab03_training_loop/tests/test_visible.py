@@ -6,6 +6,7 @@ Every visible test cell becomes one test here, named notebook::cell; the hidden 
 grading. This reads the saved .ipynb files: save your notebooks (Ctrl-S) first.
 """
 import json
+import math
 import re
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def visible_test_cells():
 
 @pytest.mark.parametrize("notebook, source", list(visible_test_cells()))
 def test_cell(notebook, source):
-    namespace = {"np": np}
+    namespace = {"np": np, "math": math}
     for name in lib.__all__:  # the public names this cell uses, from your lib/
         if re.search(rf"\b{name}\b", source):
             namespace[name] = getattr(lib, name)

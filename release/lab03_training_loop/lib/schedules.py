@@ -7,18 +7,21 @@ import math
 class LRScheduler:
     """Linear warmup from 0, then cosine or linear decay to min_lr; writes the rate into optimizer.lr.
 
-    optimizer: any object with a read/write attribute lr; base_lr = optimizer.lr at construction.
+    optimizer: any object with a read/write attribute lr.
+    base_lr: the peak rate; None (the default) means optimizer.lr at construction. Pass it when the
+        optimizer's lr is no longer the peak rate: for a second scheduler on the same optimizer, or for
+        one rebuilt on a resumed optimizer. Fixed at construction; load_state_dict restores it.
     warmup_steps: W >= 0; total_steps: T >= W, T > 0; min_lr: floor in [0, base_lr].
     schedule: "cosine" or "linear". With s the step count (0 at construction, +1 per step()):
         s < W:   lr = base_lr * s / W
-        s >= W:  p = clamp((s - W) / (T - W), 0, 1)
+        s >= W:  p = clamp((s - W) / (T - W), 0, 1), and p = 1 when T = W
                  cosine: min_lr + (base_lr - min_lr) * (1 + cos(pi * p)) / 2
                  linear: base_lr - (base_lr - min_lr) * p
     """
 
     SCHEDULES = ("cosine", "linear")
 
-    def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0, schedule="cosine"):
+    def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0, schedule="cosine", base_lr=None):
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -33,11 +36,11 @@ class LRScheduler:
         raise NotImplementedError()
 
     def state_dict(self):
-        """What resuming needs: the step count and every setting, base_lr included."""
+        """What resuming needs, as a new dict of plain values: the step count and every setting, base_lr included."""
         # YOUR CODE HERE
         raise NotImplementedError()
 
     def load_state_dict(self, state):
-        """Restore a state_dict() and write its learning rate into the optimizer."""
+        """Restore a state_dict() (s, base_lr and the settings) and write eta(s) into the optimizer."""
         # YOUR CODE HERE
         raise NotImplementedError()

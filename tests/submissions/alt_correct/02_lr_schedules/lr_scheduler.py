@@ -1,17 +1,21 @@
 #| export
+import numpy as np
+
+
 class LRScheduler:
     """A correct scheduler written independently of the reference: settings in a dict, numpy's clip,
     other attribute and state names."""
 
-    def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0, schedule="cosine"):
+    def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0, schedule="cosine", base_lr=None):
+        peak = optimizer.lr if base_lr is None else base_lr
         if schedule not in ("cosine", "linear"):
             raise ValueError(f"schedule {schedule} unknown: use cosine or linear")
         if warmup_steps < 0 or total_steps <= 0 or warmup_steps > total_steps:
             raise ValueError("need 0 <= warmup_steps <= total_steps and total_steps > 0")
-        if min_lr < 0 or min_lr > optimizer.lr:
-            raise ValueError("need 0 <= min_lr <= the optimizer's lr")
+        if min_lr < 0 or min_lr > peak:
+            raise ValueError("need 0 <= min_lr <= base_lr (the optimizer's lr unless given)")
         self.opt = optimizer
-        self.config = {"peak": float(optimizer.lr), "floor": float(min_lr), "warm": int(warmup_steps),
+        self.config = {"peak": float(peak), "floor": float(min_lr), "warm": int(warmup_steps),
                        "total": int(total_steps), "kind": schedule}
         self.count = 0
         self.opt.lr = self.get_lr()

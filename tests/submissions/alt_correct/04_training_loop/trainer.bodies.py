@@ -5,13 +5,15 @@ ids, labels = batch["input_ids"], batch["labels"]
 n_total = int(np.size(labels))
 total_loss, summed = 0.0, None
 for rows in np.array_split(np.arange(len(ids)), self.grad_accum_steps):
+    if rows.size == 0:  # more parts than rows: the empty ones are not run
+        continue
     value, dlogits = self.loss_fn(self.model.forward(ids[rows]), labels[rows])
     share = np.size(labels[rows]) / n_total
     total_loss += share * value
     part = [share * g for g in self.model.backward(dlogits)]
     summed = part if summed is None else [np.add(a, b) for a, b in zip(summed, part)]
 used_lr = float(self.optimizer.lr)
-norm = clip_gradients(summed, self.max_grad_norm)
+norm = self.clip_fn(summed, self.max_grad_norm)
 ok = bool(np.isfinite(total_loss) and np.isfinite(norm))
 if ok:
     self.optimizer.step(summed)

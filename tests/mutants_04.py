@@ -1,0 +1,56 @@
+"""Mutants of 04_training_loop: see mutation.py."""
+from mutation import mutant
+
+CLIP_LINE = "        grad_norm = self.clip_fn(grads, self.max_grad_norm)"
+OPTIMIZER_STEP = "            self.optimizer.step(grads)                             # 5. optimizer step\n"
+SCHEDULER_STEP = "            self.scheduler.step()                                  # 6. the next step's learning rate\n"
+FINITE = "skipped = not (math.isfinite(loss) and math.isfinite(grad_norm))"
+
+MUTANTS = [
+    # --- 04_training_loop: the issue's list, then a few more
+    mutant("scheduler_before_optimizer", "04_training_loop", "trainer",
+           [(OPTIMIZER_STEP + SCHEDULER_STEP, SCHEDULER_STEP + OPTIMIZER_STEP)],
+           {"test_trainer_order"}, "came before optimizer.step()"),
+    mutant("clip_after_optimizer_step", "04_training_loop", "trainer",
+           [(CLIP_LINE, "        grad_norm = math.nan"), (FINITE, "skipped = not math.isfinite(loss)"),
+            (OPTIMIZER_STEP, OPTIMIZER_STEP + "            grad_norm = self.clip_fn(grads, self.max_grad_norm)\n")],
+           {"test_trainer_step", "test_trainer_clipping", "test_trainer_order"}, "unclipped gradients"),
+    mutant("clips_a_copy", "04_training_loop", "trainer",
+           [(CLIP_LINE, "        grad_norm = self.clip_fn([g.copy() for g in grads], self.max_grad_norm)")],
+           {"test_trainer_step", "test_trainer_clipping"}, "unclipped gradients"),
+    mutant("reports_norm_after_clipping", "04_training_loop", "trainer",
+           [(CLIP_LINE, CLIP_LINE + "\n        grad_norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))")],
+           {"test_trainer_step", "test_trainer_reported_metrics"}, "norm after clipping"),
+    mutant("reports_next_lr", "04_training_loop", "trainer",
+           [('"lr": lr, "skipped"', '"lr": self.optimizer.lr, "skipped"')],
+           {"test_trainer_step", "test_trainer_reported_metrics"}, "after scheduler.step()"),
+    mutant("epoch_loss_per_batch", "04_training_loop", "trainer",
+           [('loss_sum += metrics["loss"] * metrics["tokens"]', 'loss_sum += metrics["loss"]'),
+            ('"loss": loss_sum / tokens if tokens else math.nan, "lr": lr', '"loss": loss_sum / (steps - skipped) if tokens else math.nan, "lr": lr')],
+           {"test_trainer_epoch"}, "averaged per batch"),
+    mutant("nan_batch_applied", "04_training_loop", "trainer",
+           [(FINITE, "skipped = False")],
+           {"test_trainer_skips_nan", "test_trainer_non_finite"}, "poisons m, v"),
+    mutant("skip_not_counted", "04_training_loop", "trainer",
+           [("            self.skipped += 1", "            pass")],
+           {"test_trainer_skips_nan", "test_trainer_non_finite"}, "trainer.skipped"),
+    mutant("evaluate_loss_per_batch", "04_training_loop", "trainer",
+           [('loss_sum += loss * np.size(batch["labels"])', "loss_sum += loss"),
+            ('mean = loss_sum / tokens if tokens else math.nan', "mean = loss_sum / len(dataloader)")],
+           {"test_trainer_evaluate"}, "averaged per batch"),
+    mutant("accumulation_unweighted", "04_training_loop", "trainer",
+           [("weight = np.size(labels) / tokens", "weight = 1 / self.grad_accum_steps")],
+           {"test_trainer_grad_accumulation"}, "share of the labels"),
+    # --- the contract's newer items: empty micro-batches, the epoch's lr, skipped steps in self.steps
+    mutant("accumulation_runs_empty_parts", "04_training_loop", "trainer",
+           [('parts = min(self.grad_accum_steps, len(batch["labels"]))', "parts = self.grad_accum_steps")],
+           {"test_trainer_grad_accumulation"}, "empty parts"),
+    mutant("epoch_lr_of_last_applied_step", "04_training_loop", "trainer",
+           [('steps, lr = steps + 1, metrics["lr"]', "steps += 1"),
+            ('                tokens += metrics["tokens"]\n',
+             '                tokens += metrics["tokens"]\n                lr = metrics["lr"]\n')],
+           {"test_trainer_epoch_visible"}, "last applied step"),
+    mutant("skipped_step_not_in_steps", "04_training_loop", "trainer",
+           [("        self.steps += 1\n", ""), (OPTIMIZER_STEP, "            self.steps += 1\n" + OPTIMIZER_STEP)],
+           {"test_trainer_skips_nan", "test_trainer_non_finite"}, "skipped ones included"),
+]
