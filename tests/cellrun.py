@@ -32,6 +32,7 @@ from nbclient import NotebookClient
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import course  # noqa: E402
 
+IGNORED_STDERR = re.compile(r"\w*Warning: ")  # nbgrader_config.py's IgnorePattern: warnings cost no points
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
 SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*$", re.M | re.S)
 
@@ -112,7 +113,8 @@ def run(notebook, answers=None, visible=False, timeout=60):
     for cell in nb.cells:
         if kind(cell) == "test":
             errors = [out for out in cell.outputs if out.output_type == "error"]
-            stderr = "".join(out.text for out in cell.outputs if out.output_type == "stream" and out.name == "stderr")
+            stderr = "".join(out.text for out in cell.outputs if out.output_type == "stream" and out.name == "stderr"
+                             and not IGNORED_STDERR.search(out.text))
             failure = f"{errors[0].ename}: {errors[0].evalue}" if errors else (f"stderr: {stderr[:300]}" if stderr.strip() else None)
             results[cell.metadata["nbgrader"]["grade_id"]] = failure
         elif kind(cell) != "test" and any(out.output_type == "error" for out in cell.outputs):

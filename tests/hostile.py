@@ -62,7 +62,9 @@ MEMORY_HOG = ("        loss_sum, tokens = 0.0, 0\n",
               "        loss_sum, tokens = 0.0, 0\n")
 HUGE_OUTPUT = ('        """Nothing to reset: gradients are passed to step(), not accumulated here."""',
                '        """Nothing to reset: gradients are passed to step(), not accumulated here."""\n'
-               '        print("spam " * 10_000_000)  # 50 MB of output')
+               '        if not hasattr(AdamW, "spammed"):  # once per kernel, so that the time it takes is not at stake\n'
+               '            AdamW.spammed = True\n'
+               '            print("spam " * 10_000_000)  # 50 MB of output')
 BASE_LR = "        base_lr = optimizer.lr if base_lr is None else base_lr\n"
 SYSTEM_EXIT = (BASE_LR, "        if warmup_steps == 3:\n            raise SystemExit('bye')\n" + BASE_LR)
 EXIT_KERNEL = ("        loss_sum, tokens = 0.0, 0\n", "        exit()  # the kernel shuts down after this cell\n"
@@ -233,9 +235,7 @@ HOSTILE = [
     Hostile("hostile_output_exit",
             edits={("01_adamw", "adamw"): [HUGE_OUTPUT], ("02_lr_schedules", "lr_scheduler"): [SYSTEM_EXIT],
                    ("04_training_loop", "trainer"): [EXIT_KERNEL]},
-            # 50 MB per zero_grad() call: a test that calls it once passes (output capped); the zero_grad test
-            # calls it 30 times and runs out of its 10 s.
-            scores={"01_adamw": FULL["01_adamw"] - 2, "02_lr_schedules": FULL["02_lr_schedules"] - 2}),
+            scores={"02_lr_schedules": FULL["02_lr_schedules"] - 2}),
     Hostile("hostile_files", damage=damage_files, scores={"02_lr_schedules": 0, "04_training_loop": 0},
             problems=("02_lr_schedules.ipynb is not a readable notebook",
                       "03_gradient_clipping-Copy1.ipynb was graded as 03_gradient_clipping.ipynb",
