@@ -107,7 +107,7 @@ def run(notebook, answers=None, visible=False, timeout=60):
         nb.cells = [cell for cell in nb.cells if cell.cell_type == "code" and kind(cell) != "other"]
         env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
         client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-                                resources={"metadata": {"path": str(folder)}}, env=env)
+                                resources={"metadata": {"path": str(folder)}})
         client.execute(env=env, cwd=str(folder))
     results = {}
     for cell in nb.cells:
