@@ -38,7 +38,8 @@ SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\
 
 
 def kind(cell):
-    """'test', 'student', 'provided' or 'other' (a demonstration), as at grading."""
+    """'test', 'student', 'provided' or 'other' (a demonstration), as tools/grading.py's cell_kind (not imported:
+    that module loads nbgrader, seconds per run)."""
     info = cell.metadata.get("nbgrader", {})
     if info.get("grade") and not info.get("solution"):
         return "test"
@@ -47,19 +48,20 @@ def kind(cell):
     return "provided" if info else "other"
 
 
+def visible_code(source):
+    """The lines a student sees run: hidden regions removed, comments and blank lines dropped."""
+    return [line for line in HIDDEN.sub("", source).splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
 def stubbed(source):
     """A solution cell as released: every solution region becomes `# YOUR CODE HERE` / raise NotImplementedError()."""
     return SOLUTION.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()", source)
 
 
-def without_markers(source):
-    return "\n".join(line for line in source.splitlines() if line.strip() not in course.SOLUTION_MARKERS)
-
-
 def answer_source(reference_cell, answer):
     """The student cell's source for an answer: a whole cell (str) or the bodies of its stubs (list)."""
     if answer is None:
-        return without_markers(reference_cell)
+        return course.without_solution_markers(reference_cell)
     if isinstance(answer, list):
         return course.fill_stubs(stubbed(reference_cell), answer)
     return answer
@@ -133,7 +135,6 @@ def run_in_subprocess(notebook, *options):
 
 def visible_points(notebook):
     """(points of test cells a student can run, all points) of a source notebook."""
-    from test_contract import visible_code
     shown = total = 0
     for cell in nbformat.read(course.SOURCE / f"{notebook}.ipynb", as_version=4).cells:
         if kind(cell) == "test":
@@ -149,10 +150,10 @@ def catch_report(jobs=2):
     from mutants import MUTANTS
     with ThreadPoolExecutor(jobs) as pool:
         results = list(pool.map(lambda m: run_in_subprocess(m.notebook, "--visible", "--mutant", m.name), MUTANTS))
-    report = {}
+    report = {notebook: {"caught": [], "missed": [], "points": visible_points(notebook)}
+              for notebook in dict.fromkeys(m.notebook for m in MUTANTS)}
     for m, result in zip(MUTANTS, results):
-        entry = report.setdefault(m.notebook, {"caught": [], "missed": [], "points": visible_points(m.notebook)})
-        entry["caught" if any(result.values()) else "missed"].append(m.name)
+        report[m.notebook]["caught" if any(result.values()) else "missed"].append(m.name)
     return report
 
 

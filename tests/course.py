@@ -57,14 +57,16 @@ def nbgrader(folder, *args, home=None):
     return result
 
 
+def without_solution_markers(source):
+    """A solution cell's source without its ### BEGIN/END SOLUTION lines: what the reference student wrote."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+
+
 def solution_sources(notebook_path):
     """{grade_id: source} of the solution cells of a source notebook, markers removed."""
     nb = nbformat.read(notebook_path, as_version=4)
-    return {
-        cell.metadata["nbgrader"]["grade_id"]: "\n".join(
-            line for line in cell.source.splitlines() if line.strip() not in SOLUTION_MARKERS)
-        for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("solution")
-    }
+    return {cell.metadata["nbgrader"]["grade_id"]: without_solution_markers(cell.source)
+            for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("solution")}
 
 
 SOLUTION_REGION = {"BEGIN SOLUTION": "END SOLUTION"}

@@ -10,11 +10,11 @@ import nbformat
 import pytest
 
 import course
+from cellrun import visible_code
 
 NOTEBOOKS = sorted(course.SOURCE.glob("*.ipynb"))
 ITEM = re.compile(r"^(\d+)\.\s", re.M)
 CHECKS = re.compile(r"^# checks: (\d+(?:, \d+)*)$")
-HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*$", re.M | re.S)
 
 
 def contract_items(nb):
@@ -22,11 +22,6 @@ def contract_items(nb):
     cells = [cell for cell in nb.cells if cell.cell_type == "markdown" and re.search(r"^#+ .*The contract", cell.source, re.M)]
     assert len(cells) == 1, f"expected one markdown cell headed 'The contract', found {len(cells)}"
     return [int(n) for n in ITEM.findall(cells[0].source)]
-
-
-def visible_code(source):
-    """The lines a student sees run: hidden regions removed, comments and blank lines dropped."""
-    return [line for line in HIDDEN.sub("", source).splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
 def graded_cells(nb):
