@@ -19,8 +19,8 @@ def global_grad_norm(gradients):
 def clip_gradients(gradients, max_norm):
     """Scale all gradients in place so that their global norm is at most max_norm; return the norm before.
 
-    PyTorch's convention (clip_grad_norm_): if the norm is finite and above max_norm, every gradient is
-    multiplied by max_norm / (norm + 1e-6); otherwise nothing changes. A non-finite norm is returned
+    PyTorch's factor (clip_grad_norm_), applied only when needed: if the norm is finite and above max_norm,
+    every gradient is multiplied by max_norm / (norm + 1e-6); otherwise nothing changes. A non-finite norm is returned
     as is, gradients untouched, for the training loop to handle. Raises ValueError if max_norm <= 0.
     """
     # YOUR CODE HERE
