@@ -7,9 +7,8 @@ from pathlib import Path
 
 COURSE = Path(__file__).resolve().parent
 sys.path.insert(0, str(COURSE))
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades, IgnorePattern,  # noqa: E402
-                                    LimitOutput, SaveAutoGrades)
+from nbgrader.converters import Autograde, GenerateFeedback  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
 
 from tools.grading import GuardedExecute, HideHiddenTests  # noqa: E402
 from tools.kit import post_convert_hook  # noqa: E402
@@ -23,11 +22,19 @@ c.CourseDirectory.source_directory = "notebooks"
 # The release gets a lib/ of its own: stubs exported from the student notebooks plus the helpers.
 c.GenerateAssignment.post_convert_hook = post_convert_hook(COURSE)
 
-# Autograding that survives hanging, crashing and cheating submissions (tools/grading.py). A test
-# cell of the reference takes well under 1 s; 10 s leaves a wide margin for slow but correct code,
-# and bounds what an infinite loop costs: 10 s per affected cell.
-c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+def default(converter, trait):
+    """nbgrader's own default for a converter's list of preprocessors."""
+    return list(converter.class_traits()[trait].default())
+
+
+# Autograding that survives hanging, crashing and cheating submissions (tools/grading.py): nbgrader's
+# pipeline with GuardedExecute in place of Execute. A test cell of the reference takes well under 1 s;
+# 10 s leaves a wide margin for slow but correct code, and bounds what an infinite loop costs: 10 s
+# per affected cell.
+c.Autograde.autograde_preprocessors = [GuardedExecute if step is Execute else step
+                                       for step in default(Autograde, "autograde_preprocessors")]
+assert GuardedExecute in c.Autograde.autograde_preprocessors, "nbgrader's autograde pipeline no longer has Execute"
 c.GuardedExecute.timeout = 10
 c.GuardedExecute.source_root = str(COURSE / "notebooks")
 # A test cell the student deleted is put back, and graded as the instructor wrote it.
@@ -39,4 +46,4 @@ c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\w*Warning: "
 
 # Feedback shows each test's result and message, never the hidden tests' code (reusable next term).
-c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [HideHiddenTests, *default(GenerateFeedback, "preprocessors")]

@@ -3,6 +3,7 @@
 The tests generate the release, hand in submissions (the reference solution, mutants, blank
 copies...) exactly as a student's folder would look, autograde them, and read the gradebook.
 """
+import html
 import json
 import os
 import re
@@ -19,6 +20,8 @@ ASSIGNMENT = "lab03_training_loop"
 SOURCE = REPO / "notebooks" / ASSIGNMENT
 COURSE_FILES = ("nbgrader_config.py", "tools", "lib", "notebooks")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+# Without bubblewrap, tools/grade.py refuses to run student code unless told to accept that it can read the course.
+UNCONFINED = () if shutil.which("bwrap") else ("--unconfined",)
 _IGNORE = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".pytest_cache")
 
 
@@ -158,6 +161,11 @@ def scores(course):
 def total(notebook_scores):
     """(score, max_score) summed over the test cells of one notebook's scores."""
     return tuple(sum(pair[i] for pair in notebook_scores.values()) for i in (0, 1))
+
+
+def text_of(page):
+    """The visible text of an HTML page (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def notebook_json(path):

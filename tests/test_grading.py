@@ -10,13 +10,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import course
 from course import ASSIGNMENT, REPO
-from hostile import FULL, HOSTILE, MARKER, notebook_outputs
+from hostile import FULL, HOSTILE, HUNT, MARKER, notebook_outputs
 from test_autograde import reference_answers
 
 pytestmark = pytest.mark.autograde
@@ -30,13 +31,34 @@ def course_files(root):
 
 
 def grade(root, *options):
-    return subprocess.run([sys.executable, str(root / "tools" / "grade.py"), ASSIGNMENT, "--jobs", "2", *options],
+    return subprocess.run([sys.executable, str(root / "tools" / "grade.py"), ASSIGNMENT, "--jobs", "2", *course.UNCONFINED, *options],
                           cwd=root, capture_output=True, text=True, env=course.quiet_env(root / ".home"))
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = course.copy_course(tmp_path_factory.mktemp("class"))
+def folder_outside_tmp():
+    """A new folder where courses usually live (the instructor's home, /var), not under /tmp."""
+    for base in (Path.home() / ".cache", Path("/var/tmp")):
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix="lab03-grading-test-", dir=base)).resolve()
+        except OSError:
+            continue
+        if not folder.is_relative_to("/tmp"):
+            return folder
+        shutil.rmtree(folder)
+    pytest.skip("no writable folder outside /tmp")
+
+
+@pytest.fixture(scope="module", params=["course_in_tmp", "course_outside_tmp"])
+def graded(request, tmp_path_factory):
+    """The hostile class graded with the course under /tmp, and in a folder outside it, where a
+    sandbox that only hid /tmp would show the course to student code."""
+    if request.param == "course_in_tmp":
+        base = tmp_path_factory.mktemp("class")
+    else:
+        base = folder_outside_tmp()
+        request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
+    root = course.copy_course(base / "course")
     (root / MARKER).write_text("the escape attempt of tests/hostile.py may attack this course, and only this one\n")
     course.nbgrader(root, "generate_assignment", ASSIGNMENT)
     reference = reference_answers()
@@ -48,7 +70,9 @@ def graded(tmp_path_factory):
             hostile.damage(folder)
     before = course_files(root)
     first = grade(root)
-    yield {"root": root, "run": first, "before": before, "after": course_files(root), "scores": course.scores(root)}
+    after = course_files(root)
+    course.nbgrader(root, "generate_feedback", ASSIGNMENT)
+    yield {"root": root, "run": first, "before": before, "after": after, "scores": course.scores(root)}
     escaped = Path(sys.prefix).parent / "HOSTILE_ESCAPE.txt"  # hostile.ESCAPE's first target; written only without bubblewrap
     escaped.unlink(missing_ok=True)
 
@@ -109,6 +133,60 @@ def test_the_escape_attempt_failed_or_was_undone(graded):
         assert "restored" in report, report
 
 
+def secret_lines():
+    """Lines of the source notebooks' hidden tests and solutions (at least 12 characters, found nowhere else)."""
+    return course.region_lines({**course.HIDDEN_REGION, **course.SOLUTION_REGION}, min_length=12)
+
+
+def lines_of(text):
+    return {line.strip() for line in text.splitlines()}
+
+
+def written_by(root, student):
+    """Every line of a student's submitted notebooks: what they may see because they wrote it."""
+    written = set()
+    for path in (root / "submitted" / student / ASSIGNMENT).glob("*.ipynb"):
+        try:
+            cells = course.notebook_json(path)["cells"]
+        except ValueError:  # hostile_files hands in a notebook that is not JSON
+            continue
+        for cell in cells:
+            source = cell.get("source", "")
+            written |= lines_of(source if isinstance(source, str) else "".join(source))
+    return written
+
+
+def feedback_text(root, student):
+    pages = sorted((root / "feedback" / student / ASSIGNMENT).glob("*.html"))
+    return "\n".join(course.text_of(page.read_text()) for page in pages), len(pages)
+
+
+def test_the_secret_hunter_finds_the_course_when_nothing_hides_it(capsys):
+    """The hunting student's code, run here without a sandbox, finds the course: it would catch a leak."""
+    namespace = {}
+    exec(HUNT.replace("_hunt()\n", ""), namespace)
+    namespace["_hunt"](str(course.SOURCE), seconds=30)
+    assert len(secret_lines() & lines_of(capsys.readouterr().out)) > 100
+
+
+def test_no_hidden_test_or_solution_reaches_a_student(graded):
+    """Nothing a student did not write of the hidden tests and solutions is in any student's feedback,
+    nor in the outputs of the autograded notebooks of the student who searched the filesystem for them."""
+    if not shutil.which("bwrap"):
+        pytest.skip("without bubblewrap student code can read the course (grade.py --unconfined says so)")
+    root, secrets = graded["root"], secret_lines()
+    assert len(secrets) > 200
+    for student in graded["scores"]:
+        text, pages = feedback_text(root, student)
+        leaked = sorted((secrets - written_by(root, student)) & lines_of(text))
+        assert pages and not leaked, f"{student}'s feedback ({pages} pages) shows {len(leaked)} secret lines: {leaked[:3]}"
+    hunted = notebook_outputs(root / "autograded" / "hostile_hunts_secrets" / ASSIGNMENT / "01_adamw.ipynb")
+    assert re.search(r"hunt: [1-9]\d* files read", hunted), hunted[-2000:]
+    assert not sorted(secrets & lines_of(hunted))[:3]
+    quoted = notebook_outputs(root / "autograded" / "hostile_quotes_tests" / ASSIGNMENT / "01_adamw.ipynb")
+    assert secrets & lines_of(quoted), "the quoting attack should have printed hidden tests in the autograded notebook"
+
+
 def test_a_failure_is_contained_to_its_cells(graded):
     """The kernel died in one test of each notebook of hostile_crashes: later tests still ran and passed."""
     scores = graded["scores"]["hostile_crashes"]
@@ -145,3 +223,14 @@ def test_changes_to_the_course_are_undone_even_without_containment(tmp_path):
     assert sorted(undone) == ["gradebook.db", f"notebooks/{ASSIGNMENT}/checks.py", f"release/{ASSIGNMENT}/01_adamw.ipynb"]
     assert release.read_bytes() == original and (root / "gradebook.db").read_bytes() == gradebook
     assert guard.undo_changes() == []
+
+
+def test_without_bubblewrap_grading_refuses_unless_told_it_may_run_unconfined(tmp_path):
+    root = course.copy_course(tmp_path / "course")
+    no_bwrap = {**course.quiet_env(tmp_path / "home"), "PATH": str(tmp_path / "empty")}
+    refused = subprocess.run([sys.executable, str(root / "tools" / "grade.py"), ASSIGNMENT], cwd=root,
+                             capture_output=True, text=True, env=no_bwrap)
+    assert refused.returncode != 0 and "--unconfined" in refused.stderr, refused.stderr
+    kernel = subprocess.run([sys.executable, str(root / "tools" / "sandbox_kernel.py"), "-f", str(tmp_path / "none.json")],
+                            cwd=tmp_path, capture_output=True, text=True, env=no_bwrap)
+    assert kernel.returncode != 0 and "bubblewrap is not installed" in kernel.stderr, kernel.stderr

@@ -8,8 +8,6 @@ the grades are exported to CSV. These are the README's instructor commands.
     uv run pytest -m lifecycle        # this test alone
 """
 import csv
-import html
-import re
 import subprocess
 import sys
 
@@ -28,11 +26,6 @@ MUTANT = next(m for m in MUTANTS if m.name == "no_bias_correction")
 def hidden_test_lines():
     """Lines of the hidden-test regions of the source notebooks that occur nowhere else in them."""
     return course.region_lines(course.HIDDEN_REGION, min_length=12)
-
-
-def text_of(page):
-    """The visible text of an HTML page (tags dropped, entities decoded)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def do_the_work(folder, answers, signature):
@@ -69,7 +62,7 @@ def test_release_fetch_submit_collect_grade_feedback_export(tmp_path):
         course.nbgrader(work, "submit", ASSIGNMENT, f"--student={student}", home=home)  # one OS user plays every student
 
     course.nbgrader(root, "collect", ASSIGNMENT, home=instructor)
-    graded = subprocess.run([sys.executable, "tools/grade.py", ASSIGNMENT], cwd=root, capture_output=True, text=True,
+    graded = subprocess.run([sys.executable, "tools/grade.py", ASSIGNMENT, *course.UNCONFINED], cwd=root, capture_output=True, text=True,
                             env=course.quiet_env(instructor))
     assert graded.returncode == 0, graded.stderr[-3000:]
     course.nbgrader(root, "generate_feedback", ASSIGNMENT, home=instructor)
@@ -91,7 +84,7 @@ def test_release_fetch_submit_collect_grade_feedback_export(tmp_path):
         course.nbgrader(work, "fetch_feedback", ASSIGNMENT, f"--student={student}", home=home)
         pages = sorted((work / ASSIGNMENT / "feedback").rglob("*.html"))
         assert sorted(p.stem for p in pages) == sorted(p.stem for p in SOURCE.glob("*.ipynb")), pages
-        text = "\n".join(text_of(page.read_text()) for page in pages)
+        text = "\n".join(course.text_of(page.read_text()) for page in pages)
         other = next(s for s in students if s != student)
         assert f"written by {student}" in text and f"written by {other}" not in text, "feedback must be the student's own"
         shown = sorted(hidden & {line.strip() for line in text.splitlines()})

@@ -4,16 +4,18 @@ GuardedExecute replaces nbgrader's Execute in `nbgrader autograde` (nbgrader_con
   - Demonstration cells exactly as the instructor wrote them are not run: grading needs only the
     provided cells (set-up, imports), the student's cells and the tests. A cell a student changed
     or added does run.
-  - Before every test cell it undoes what student code may have monkeypatched (numpy, math,
-    builtins, the IPython shell and kernel classes) and re-imports the course's checks, so the
-    checks a test uses are the instructor's.
+  - Before any student code it installs the in-kernel guard (tools/kernel_guard.py); before every
+    test cell the guard undoes what student code may have monkeypatched (numpy, math, builtins, the
+    IPython shell and kernel classes, the import system) and loads the instructor's provided modules
+    (checks, doubles, lib helpers), and must prove it ran: a test whose guard does not answer its
+    challenge is not run, and scores zero (GuardTampered).
   - Every test cell is run with a random marker printed on its last line: a test that did not
     run to its end scores zero, even if its error was hidden from the output.
   - When the kernel dies (os._exit, a segfault, memory exhaustion) or stops answering (a loop that
     ignores interrupts), it starts a new kernel, re-runs the provided and student cells run so
     far, and goes on: only the tests that depend on the failure lose points. nbgrader alone would
     drop the whole submission.
-  - It keeps at most max_output_bytes of output per cell.
+  - It keeps the first max_output_bytes of output per cell, and says how many bytes it cut.
 
 HideHiddenTests runs in `nbgrader generate_feedback`: the hidden tests' code is removed, and a
 failing test shows its message, not a traceback that would quote the hidden code.
@@ -26,53 +28,10 @@ from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode, read
 from traitlets import Integer, Unicode
 
-from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, Execute
 from nbgrader.utils import is_grade, is_solution
 
-# Runs in the kernel before any student code: keeps the pristine state, and a restore() that brings it back.
-GUARD = r'''
-def _install_grading_guard():
-    import builtins, math, operator, sys, types
-    import numpy, numpy.linalg, numpy.random, numpy.testing
-    from IPython import get_ipython
-    from IPython.core.interactiveshell import ExecutionResult
-    shell = get_ipython()
-    objects = [shell] + ([shell.kernel] if getattr(shell, "kernel", None) is not None else [])
-    classes = {cls for obj in objects for cls in type(obj).__mro__ if cls is not object} | {ExecutionResult}
-    modules = {name: module for name, module in sys.modules.items()
-               if name in ("builtins", "math", "operator") or name == "numpy" or name.startswith("numpy.")}
-    saved_modules = {name: dict(vars(module)) for name, module in modules.items()}
-    saved_classes = {cls: dict(vars(cls)) for cls in classes}
-    saved_instances = [(obj, set(vars(obj))) for obj in objects]
-    main = sys.modules["__main__"]
-
-    def restore():
-        for name, module in modules.items():
-            sys.modules[name] = module
-            vars(module).update(saved_modules[name])
-        for cls, contents in saved_classes.items():
-            for key, value in contents.items():
-                if vars(cls).get(key) is not value:
-                    try:
-                        setattr(cls, key, value)
-                    except (AttributeError, TypeError):
-                        pass
-        for obj, names in saved_instances:  # methods replaced on the shell or kernel object itself
-            for name in set(vars(obj)) - names:
-                if callable(getattr(type(obj), name, None)):
-                    delattr(obj, name)
-        for name in ("checks", "doubles"):  # re-imported from the instructor's files at next use
-            sys.modules.pop(name, None)
-        main.np, main.math = modules["numpy"], modules["math"]
-
-    guard = types.ModuleType("_grading_guard")
-    guard.restore = restore
-    sys.modules["_grading_guard"] = guard
-
-_install_grading_guard()
-del _install_grading_guard
-'''
-RESTORE = "__import__('sys').modules['_grading_guard'].restore()"
+from tools import kernel_guard
 
 
 def cell_kind(cell):
@@ -85,6 +44,7 @@ def cell_kind(cell):
 
 
 def error_output(ename, evalue):
+    """An error output, which gives a test cell zero points."""
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
@@ -93,13 +53,15 @@ class GuardedExecute(Execute):
 
     source_root = Unicode("", help="Folder of the source assignments, to recognise unchanged demonstration cells; "
                                    "empty: every cell runs.").tag(config=True)
-    max_output_bytes = Integer(200_000, help="Output kept per cell; the rest is dropped with a note.").tag(config=True)
+    max_output_bytes = Integer(200_000, help="Output kept per cell: its first bytes, then a note of how many "
+                                             "were cut.").tag(config=True)
     check_timeout = Integer(5, help="Seconds a kernel may take to answer after an interrupt before it is replaced."
                             ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
+        """Run a notebook in a new kernel, the guard installed before its first cell."""
         self._demonstrations = self._demonstration_sources(resources)
-        self._replay, self._guarded = [], False
+        self._replay, self._guard_pending, self._marker = [], True, ""
         return super().preprocess(nb, resources, km)
 
     def _demonstration_sources(self, resources):
@@ -113,12 +75,13 @@ class GuardedExecute(Execute):
         return {cell.source for cell in source.cells if cell.cell_type == "code" and cell_kind(cell) == "other"}
 
     def preprocess_cell(self, cell, resources, index):
+        """Run one cell; a kernel that dies or hangs in it is replaced, and a test's end marker checked."""
         if cell.cell_type != "code" or (cell_kind(cell) == "other" and cell.source in self._demonstrations):
             return cell, resources
+        if self._guard_pending:  # the kernel nbclient started: nothing has run in it yet
+            self._install_guard()
         test = cell_kind(cell) == "test"
         for attempt in (1, 2):
-            if not self._guarded:
-                self._guarded = self._run_quietly(GUARD)
             if not self._execute(cell, resources, index, test):
                 break
             self._restart()
@@ -130,7 +93,7 @@ class GuardedExecute(Execute):
         if any(out.get("ename") == "CellTimeoutError" for out in cell.outputs) and not self._responsive():
             self._restart()
         if test:
-            self._expect_marker(cell, self._marker)
+            self._expect_marker(cell)
         elif not any(out.output_type == "error" and out.ename == "KernelDied" for out in cell.outputs):
             self._replay.append(cell.source)
         return cell, resources
@@ -138,98 +101,176 @@ class GuardedExecute(Execute):
     def _execute(self, cell, resources, index, test):
         """Run one cell (a test with the guard restored first and its end marker added); True if the kernel died."""
         source, self._marker = cell.source, secrets.token_hex(12)
-        if test:
-            self._run_quietly(RESTORE)
-            cell.source = f"{source}\nprint('{self._marker}')"
-        cell.outputs, self._output_bytes, self._output_capped, self._stream_tail = [], 0, False, ""
+        self._start_output()
         try:
+            if test:
+                tampered = self._restore_guard()
+                if tampered:  # the test is not run: it scores zero
+                    cell.outputs = [error_output("GuardTampered", tampered)]
+                    return False
+                cell.source = f"{source}\nprint('{self._marker}')"
             super().preprocess_cell(cell, resources, index)
             return False
         except DeadKernelError:
             return True
         except CellTimeoutError:  # interrupted, and still busy: the kernel ignores interrupts
-            cell.outputs.append(error_output("CellTimeoutError", f"the cell ran longer than {self.timeout} s and did not "
-                                             "stop when interrupted; the grader started a new kernel"))
+            cell.outputs.append(error_output("CellTimeoutError", f"the cell ran longer than {self.timeout} s and did "
+                                             "not stop when interrupted; the grader started a new kernel"))
             return False
         finally:
             cell.source = source
+            self._end_output(cell.outputs)
 
-    def _expect_marker(self, cell, marker):
-        """Remove the marker from the output; if it is missing, the test did not finish: make it fail."""
-        found = False
-        for out in cell.outputs:
-            if out.output_type == "stream" and marker in out.text:
-                out.text, found = out.text.replace(f"{marker}\n", "").replace(marker, ""), True
-        cell.outputs = [out for out in cell.outputs if not (out.output_type == "stream" and out.text == "")]
-        if not found and not any(out.output_type == "error" for out in cell.outputs):
-            cell.outputs.append(error_output("TestIncomplete", "this test did not run to its end"))
+    # --- the in-kernel guard (tools/kernel_guard.py) ---
+
+    def _install_guard(self):
+        """Install the guard in a kernel in which nothing has run yet; its secret is kept here and in the kernel."""
+        self._guard_pending, secret = False, secrets.token_hex(32)
+        reply = self._run_quietly(kernel_guard.install_code(secret))
+        ok = bool(reply) and reply["content"]["status"] == "ok"
+        self._secret = secret if ok else None
+        self._guard_error = "" if ok else (reply or {}).get("content", {}).get("evalue", "no answer from the kernel")
+
+    def _restore_guard(self):
+        """Restore the kernel's state before a test; None if the guard proved it did, or why it did not."""
+        if self._secret is None:
+            return f"the grading guard could not be installed in the kernel ({self._guard_error}); the test was not run"
+        challenge = secrets.token_hex(16)
+        reply = self._request("", user_expressions={"guard": kernel_guard.restore_expression(challenge)})
+        result = (reply or {}).get("content", {}).get("user_expressions", {}).get("guard", {})
+        if result.get("data", {}).get("text/plain") == repr(kernel_guard.answer(self._secret, challenge)):
+            return None
+        failure = f" ({result['ename']}: {result.get('evalue', '')})" if result.get("status") == "error" else ""
+        return ("the grading guard was disabled or changed by code in the notebook, and could not check this test"
+                f"{failure}; the test was not run")
+
+    # --- output: the first max_output_bytes of a cell, and the end marker wherever it is ---
+
+    def _start_output(self):
+        self._output_bytes, self._cut_bytes, self._marker_seen, self._stdout_tail = 0, 0, False, ""
+
+    def _end_output(self, outs):
+        if self._cut_bytes:
+            outs.append(NotebookNode(output_type="stream", name="stdout", text=(
+                f"\n[{self._cut_bytes:,} bytes of output cut by the grader, which keeps the first "
+                f"{self.max_output_bytes:,} bytes of a cell]\n")))
 
     def output(self, outs, msg, display_id, cell_index):
-        """Keep at most max_output_bytes of one cell's output (a print loop must not exhaust memory)."""
-        size = len(json.dumps(msg.get("content", {}), default=str))
-        self._output_bytes = getattr(self, "_output_bytes", 0) + size
-        # The end marker may straddle two stream messages: look for it in the last message's tail plus this one.
-        text = msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""
-        seen = getattr(self, "_stream_tail", "") + text
-        if text:
-            self._stream_tail = seen[-len(self._marker):]
-        if self._output_bytes <= self.max_output_bytes or msg["msg_type"] == "error":
+        """Keep the first max_output_bytes of one cell's output (a print loop must not exhaust memory):
+        the message that crosses the limit is cut (text) or dropped (anything else); errors are kept."""
+        if msg["msg_type"] == "error":
             return super().output(outs, msg, display_id, cell_index)
-        if not getattr(self, "_output_capped", False):
-            self._output_capped = True
-            outs.append(NotebookNode(output_type="stream", name="stdout",
-                                     text=f"\n[output beyond {self.max_output_bytes:,} bytes dropped by the grader]\n"))
-        if self._marker in seen:
-            outs.append(NotebookNode(output_type="stream", name="stdout", text=f"{self._marker}\n"))  # the test did finish
-        return None
+        if msg["msg_type"] == "stream" and msg["content"].get("name") == "stdout":
+            self._watch_marker(msg["content"].get("text", ""))
+        msg = self._capped(msg)
+        return super().output(outs, msg, display_id, cell_index) if msg else None
 
-    def _run_quietly(self, code, timeout=None):
-        """Run code without recording output; True if it finished without error within the timeout."""
+    def _capped(self, msg):
+        """msg, or its part within the cap (None: nothing); counts the bytes kept and cut."""
+        content, stream = msg["content"], msg["msg_type"] == "stream"
+        data = utf8(content.get("text", "")) if stream else json.dumps(content, default=str).encode()
+        room, kept = max(self.max_output_bytes - self._output_bytes, 0), len(data)
+        if kept > room:
+            text = data[:room].decode("utf-8", "ignore") if stream else ""  # not within a character
+            if content.get("name") == "stderr":  # whole lines: half a warning would escape IgnorePattern
+                text = text[:text.rfind("\n") + 1]
+            msg = {**msg, "content": {**content, "text": text}} if text else None
+            kept = len(utf8(text))
+        self._output_bytes += kept
+        self._cut_bytes += len(data) - kept
+        return msg
+
+    def _watch_marker(self, text):
+        """Note the end marker in stdout, even if it straddles two messages or lies in the cut part."""
+        seen = self._stdout_tail + text
+        self._marker_seen = self._marker_seen or (bool(self._marker) and self._marker in seen)
+        self._stdout_tail = seen[-len(self._marker):] if self._marker else ""
+
+    def _expect_marker(self, cell):
+        """Remove the marker from the output; if it never came, the test did not finish: make it fail."""
+        remove_text(cell.outputs, f"{self._marker}\n") or remove_text(cell.outputs, self._marker)
+        cell.outputs = [out for out in cell.outputs if not (out.output_type == "stream" and out.text == "")]
+        if not self._marker_seen and not any(out.output_type == "error" for out in cell.outputs):
+            cell.outputs.append(error_output("TestIncomplete", "this test did not run to its end"))
+
+    # --- the kernel ---
+
+    def _request(self, code, timeout=None, **options):
+        """Run code without recording output; the execute reply, None if there was none in time."""
         saved, self.timeout = self.timeout, timeout or self.timeout
         try:
-            msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
-            reply = self.wait_for_reply(msg_id)
-            return bool(reply) and reply["content"]["status"] == "ok"
-        except DeadKernelError:
-            return False
+            return self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
+                                                       **options))
         finally:
             self.timeout = saved
 
+    def _run_quietly(self, code, timeout=None):
+        """Run code without recording output; the execute reply, or None if the kernel died or did not answer."""
+        try:
+            return self._request(code, timeout)
+        except DeadKernelError:
+            return None
+
+    def _succeeds(self, code, timeout=None):
+        reply = self._run_quietly(code, timeout)
+        return bool(reply) and reply["content"]["status"] == "ok"
+
     def _responsive(self):
-        return self._run_quietly("pass", timeout=self.check_timeout)
+        return self._succeeds("pass", timeout=self.check_timeout)
 
     def _restart(self):
         """A new kernel, with the guard and the provided and student cells run so far; a cell that
         kills or hangs the new kernel too is left out."""
         self._new_kernel()
         for source in list(self._replay):
-            if not self._run_quietly(source) and not self._responsive():
+            if not self._succeeds(source) and not self._responsive():
                 self._replay.remove(source)
                 self._new_kernel()
 
     def _new_kernel(self):
         run_sync(self._async_restart)()
-        self._guarded = self._run_quietly(GUARD)
+        self._install_guard()
 
     async def _async_restart(self):
+        """Kill the kernel and start another on fresh ports (the old ones may not be free yet)."""
         self.kc.stop_channels()
-        await ensure_async(self.km.shutdown_kernel(now=True, restart=True))  # keeps the connection machinery
-        self.km.cleanup_connection_file()
-        for port in ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port"):
-            setattr(self.km, port, 0)  # fresh ports: the old kernel's may not be free yet
-        await ensure_async(self.km.start_kernel(**self.km._launch_args))
+        await ensure_async(self.km.restart_kernel(now=True, newports=True))
         self.kc = self.km.client()
         await ensure_async(self.kc.start_channels())
         await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
 
 
-class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback without the hidden tests' code: hidden regions removed, failing tests shown by their message."""
+def utf8(text):
+    return text.encode("utf-8", "surrogatepass")  # a lone surrogate from a kernel must not stop grading
+
+
+def remove_text(outs, text):
+    """Remove the last occurrence of text from the stdout streams of outs, even if it spans several; True if found."""
+    streams = [out for out in outs if out.output_type == "stream" and out.name == "stdout"]
+    joined = "".join(out.text for out in streams)
+    start = joined.rfind(text)
+    if start < 0:
+        return False
+    end, offset = start + len(text), 0
+    for out in streams:
+        low, high = max(start - offset, 0), min(end - offset, len(out.text))
+        offset += len(out.text)
+        if low < high:
+            out.text = out.text[:low] + out.text[high:]
+    return True
+
+
+class HideHiddenTests(ClearHiddenTests):
+    """Feedback without the hidden tests' code: nbgrader's ClearHiddenTests on the test cells, and of a test
+    cell's output only its error's message. A traceback would quote the hidden code, and so could anything
+    the cell printed: student code called by a test can read the test's source (IPython keeps every
+    cell's source for its tracebacks) and print it."""
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
-            ClearHiddenTests()._remove_hidden_test_region(cell)
+        """A test cell without its hidden regions, and of its outputs only the error, without traceback."""
+        if cell.cell_type == "code" and cell_kind(cell) == "test":
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            cell.outputs = [out for out in cell.outputs if out.output_type == "error"]
             for out in cell.outputs:
-                if out.output_type == "error":
-                    out.traceback = [f"{out.ename}: {out.evalue}"]
+                out.traceback = [f"{out.ename}: {out.evalue}"]
         return cell, resources
