@@ -77,6 +77,13 @@ def test_restore_undoes_monkeypatching_of_numpy_builtins_and_the_import_system(t
     assert outputs == ["", "", "pristine\n"], outputs  # in the same kernel: nothing died or hung
 
 
+def test_restore_removes_callbacks_that_would_patch_again_before_the_test(tmp_path):
+    patch_before_every_cell = ("import builtins\nget_ipython().events.register('pre_run_cell', "
+                               "lambda *args: setattr(builtins, 'abs', lambda number: 0))")
+    outputs = run(tmp_path, ("provided", RECORD), ("student", patch_before_every_cell), ("test", CHECK_PRISTINE))
+    assert outputs == ["", "", "pristine\n"], outputs
+
+
 @pytest.mark.parametrize("tamper", [
     "import sys; del sys.modules['_grading_guard']",
     "import sys; sys.modules['_grading_guard'].restore = lambda challenge: None",

@@ -6,7 +6,8 @@ install(). install() takes a snapshot of what student code could monkeypatch and
 which GuardedExecute calls before every test cell, through restore_expression(). restore() puts back:
   - the numpy, math, operator and builtins modules (their contents, and their sys.modules entries),
     and `np` and `math` in the notebook's namespace;
-  - the IPython shell and kernel classes, and methods set on the shell or kernel object itself;
+  - the IPython shell and kernel classes, methods set on the shell or kernel object itself, and the
+    shell's event callbacks (a pre_run_cell callback would patch again just before each test);
   - the import system: sys.path, sys.meta_path, sys.path_hooks, sys.path_importer_cache and
     sys.pycache_prefix, and the trace and profile functions of the main thread;
   - the provided modules the tests import. If the kernel's environment held GRADING_PROVIDED at install
@@ -110,6 +111,7 @@ class Snapshot:
         classes = {cls for obj in objects for cls in type(obj).__mro__ if cls is not object} | {ExecutionResult}
         self.classes = {cls: dict(vars(cls)) for cls in classes}
         self.instances = [(obj, set(vars(obj))) for obj in objects]
+        self.events = (shell.events, {event: list(callbacks) for event, callbacks in shell.events.callbacks.items()})
         self.imports = (list(sys.path), list(sys.meta_path), list(sys.path_hooks), dict(sys.path_importer_cache),
                         sys.pycache_prefix)
         self.tracing = (sys.gettrace(), sys.getprofile())
@@ -143,6 +145,9 @@ class Snapshot:
             for name in set(vars(obj)) - names:
                 if callable(getattr(type(obj), name, None)):
                     delattr(obj, name)
+        events, callbacks = self.events  # a pre_run_cell callback would patch again just before the test
+        events.callbacks.clear()
+        events.callbacks.update({event: list(registered) for event, registered in callbacks.items()})
 
     def restore_import_system(self):
         """Where and how imports look for modules, and where they look for bytecode."""

@@ -73,7 +73,7 @@ def notebook_mounts(here, submitted):
 
 def contained(command, here, provided, env):
     """command in bubblewrap, seeing only the allow-list of the module docstring."""
-    mounts = []
+    mounts = ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]  # first: what is mounted below may live in /tmp
     for path in SYSTEM:
         if os.path.islink(path):  # /bin -> usr/bin on merged-/usr systems
             mounts += ["--symlink", os.readlink(path), path]
@@ -83,7 +83,7 @@ def contained(command, here, provided, env):
         mounts += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     for path in sorted({sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}):
         mounts += ["--ro-bind", path, path]
-    mounts += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", here, here]
+    mounts += ["--bind", here, here]
     mounts += notebook_mounts(here, os.environ.get("GRADING_SUBMITTED", ""))
     if provided:
         mounts += ["--ro-bind", provided, provided]
