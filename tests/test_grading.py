@@ -31,8 +31,8 @@ def course_files(root):
 
 
 def grade(root, *options):
-    return subprocess.run([sys.executable, str(root / "tools" / "grade.py"), ASSIGNMENT, "--jobs", "2", *course.UNCONFINED, *options],
-                          cwd=root, capture_output=True, text=True, env=course.quiet_env(root / ".home"))
+    command = [sys.executable, str(root / "tools" / "grade.py"), ASSIGNMENT, "--jobs", "2", *course.UNCONFINED, *options]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, env=course.quiet_env(root / ".home"))
 
 
 def folder_outside_tmp():

@@ -32,6 +32,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kernel_guard import PROVIDED_VARIABLE
+
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf", "fonts",
        "mime.types", "alternatives")
@@ -48,7 +50,7 @@ def kernel_environment(here, provided):
            "IPYTHONDIR": f"{here}/.ipython", "MPLCONFIGDIR": f"{here}/.matplotlib", "MPLBACKEND": "agg",
            "PYTHONNOUSERSITE": "1", **dict.fromkeys(THREADS, "1")}
     if provided:
-        env["GRADING_PROVIDED"] = provided
+        env[PROVIDED_VARIABLE] = provided
     return env
 
 
@@ -71,8 +73,9 @@ def notebook_mounts(here, submitted):
     return mounts
 
 
-def contained(command, here, provided, env):
+def contained(command, here, env, submitted):
     """command in bubblewrap, seeing only the allow-list of the module docstring."""
+    provided = env.get(PROVIDED_VARIABLE, "")
     mounts = ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]  # first: what is mounted below may live in /tmp
     for path in SYSTEM:
         if os.path.islink(path):  # /bin -> usr/bin on merged-/usr systems
@@ -84,7 +87,7 @@ def contained(command, here, provided, env):
     for path in sorted({sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}):
         mounts += ["--ro-bind", path, path]
     mounts += ["--bind", here, here]
-    mounts += notebook_mounts(here, os.environ.get("GRADING_SUBMITTED", ""))
+    mounts += notebook_mounts(here, submitted)
     if provided:
         mounts += ["--ro-bind", provided, provided]
         for name in provided_files(provided):  # the submission's copies cannot be rewritten either
@@ -106,10 +109,10 @@ def main():
     shutil.copyfile(connection, copy)
     limit(resource.RLIMIT_AS, int(os.environ.get("GRADING_MEMORY_BYTES", 3 << 30)))
     limit(resource.RLIMIT_FSIZE, int(os.environ.get("GRADING_FILE_BYTES", 256 << 20)))
-    env = kernel_environment(here, os.environ.get("GRADING_PROVIDED", ""))
+    env = kernel_environment(here, os.environ.get(PROVIDED_VARIABLE, ""))
     command = [sys.executable, "-m", "ipykernel_launcher", "-f", copy]
     if confined:
-        sys.exit(subprocess.Popen(contained(command, here, env.get("GRADING_PROVIDED", ""), env)).wait())
+        sys.exit(subprocess.Popen(contained(command, here, env, os.environ.get("GRADING_SUBMITTED", ""))).wait())
     # Unconfined, by request: still none of the instructor's variables (nor JPY_PARENT_PID, as under
     # bubblewrap, where the kernel cannot see that process and would take it for dead).
     os.execve(command[0], command, env)
