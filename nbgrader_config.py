@@ -10,14 +10,15 @@ sys.path.insert(0, str(COURSE))
 from nbgrader.converters import Autograde, GenerateFeedback  # noqa: E402
 from nbgrader.preprocessors import Execute  # noqa: E402
 
+from tools import layout  # noqa: E402
 from tools.grading import GuardedExecute, HideHiddenTests  # noqa: E402
 from tools.kit import post_convert_hook  # noqa: E402
 
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
 c.CourseDirectory.root = str(COURSE)
-c.CourseDirectory.course_id = "lab03"
-c.CourseDirectory.source_directory = "notebooks"
+c.CourseDirectory.course_id = layout.COURSE_ID
+c.CourseDirectory.source_directory = layout.SOURCE_FOLDER
 
 # The release gets a lib/ of its own: stubs exported from the student notebooks plus the helpers.
 c.GenerateAssignment.post_convert_hook = post_convert_hook(COURSE)
@@ -36,7 +37,7 @@ c.Autograde.autograde_preprocessors = [GuardedExecute if step is Execute else st
                                        for step in default(Autograde, "autograde_preprocessors")]
 assert GuardedExecute in c.Autograde.autograde_preprocessors, "nbgrader's autograde pipeline no longer has Execute"
 c.GuardedExecute.timeout = 10
-c.GuardedExecute.source_root = str(COURSE / "notebooks")
+c.GuardedExecute.source_root = str(COURSE / layout.SOURCE_FOLDER)
 # A test cell the student deleted is put back, and graded as the instructor wrote it.
 c.OverwriteCells.add_missing_cells = True
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-import course  # the tests' throw-away nbgrader course (tests/course.py)
 from timing import section
+from tools import handin, layout
 
 
 def seconds(action):
@@ -31,18 +31,18 @@ def execute(path):
 
 
 def run(tiny=False, repeats=3):
-    notebooks = sorted(course.SOURCE.glob("*.ipynb"))[:1] if tiny else sorted(course.SOURCE.glob("*.ipynb"))
+    notebooks = layout.notebooks()[:1] if tiny else layout.notebooks()
     repeats = 1 if tiny else repeats
     rows = [{"name": f"execute {path.stem}",
              "seconds": statistics.median(seconds(lambda: execute(path)) for _ in range(repeats))}
             for path in notebooks]
     with tempfile.TemporaryDirectory() as tmp:
-        root = course.copy_course(Path(tmp) / "course")
-        course.nbgrader(root, "generate_assignment", course.ASSIGNMENT)
-        course.hand_in(root, "reference", {nb.stem: course.solution_sources(nb) for nb in notebooks})
+        root = handin.copy_course(Path(tmp) / "course")
+        handin.nbgrader(root, "generate_assignment", layout.ASSIGNMENT)
+        handin.hand_in(root, "reference", {nb.stem: handin.solution_sources(nb) for nb in notebooks})
         only = ["--notebook=" + notebooks[0].stem] if tiny else []
         grade = statistics.median(
-            seconds(lambda: course.nbgrader(root, "autograde", course.ASSIGNMENT, "--force", "--student=reference", *only))
+            seconds(lambda: handin.nbgrader(root, "autograde", layout.ASSIGNMENT, "--force", "--student=reference", *only))
             for _ in range(repeats))
     rows.append({"name": f"autograde one submission ({len(notebooks)} notebooks)", "seconds": grade})
     return section(f"notebooks (median of {repeats})", rows,

@@ -1,11 +1,11 @@
 """Run the course's benchmarks, print one table, and write it as JSON.
 
     uv run python benchmarks/run.py                      # everything (about 4 minutes)
-    uv run python benchmarks/run.py --only adamw clip    # some sections
+    uv run python benchmarks/run.py --only adamw clip    # some sections, replaced in the existing results.json
     uv run python benchmarks/run.py --tiny               # tiny sizes: checks the command works
 
 Sections: adamw (bench_adamw.py), clip (bench_clip.py), trainer (bench_trainer.py), notebooks
-(bench_notebooks.py). PyTorch rows appear when torch is importable (it is never a dependency:
+(bench_notebooks.py); each records when it was measured, and the top of the file describes the last run. PyTorch rows appear when torch is importable (it is never a dependency:
 `uv pip install torch` adds it to the environment until the next `uv sync`). Benchmarks report;
 they assert nothing, and the exit status is 0 whether targets are met or not.
 """
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import numpy as np  # noqa: E402
 
@@ -48,6 +48,14 @@ def print_section(result):
         print(f"  {note}")
 
 
+def earlier_sections(path):
+    """The sections of an existing results file, which a run of some sections keeps (an unreadable file: none)."""
+    try:
+        return json.loads(path.read_text())["sections"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
@@ -61,11 +69,11 @@ def main():
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                     "python": platform.python_version(), "numpy": np.__version__,
                     "torch": torch.__version__ if torch else None},
-        "sections": {},
+        "sections": earlier_sections(args.json),
     }
     print(f"benchmarks: {report['machine']}")
     for name in args.only:
-        report["sections"][name] = SECTIONS[name].run(tiny=args.tiny)
+        report["sections"][name] = {**SECTIONS[name].run(tiny=args.tiny), "when": report["when"]}
         print_section(report["sections"][name])
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     print(f"\nwritten to {args.json}")

@@ -29,23 +29,13 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # tests/ and the course root (tools.layout), also when run as a script
 import course  # noqa: E402
+from tools.layout import HIDDEN_REGION, SOLUTION_REGION, cell_kind, notebooks, region  # noqa: E402
 
 IGNORED_STDERR = re.compile(r"\w*Warning: ")  # nbgrader_config.py's IgnorePattern: warnings cost no points
-HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
-SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*$", re.M | re.S)
-
-
-def kind(cell):
-    """'test', 'student', 'provided' or 'other' (a demonstration), as tools/grading.py's cell_kind (not imported:
-    that module loads nbgrader, seconds per run)."""
-    info = cell.metadata.get("nbgrader", {})
-    if info.get("grade") and not info.get("solution"):
-        return "test"
-    if info.get("solution"):
-        return "student"
-    return "provided" if info else "other"
+HIDDEN, SOLUTION = region(HIDDEN_REGION), region(SOLUTION_REGION)
 
 
 def visible_code(source):
@@ -70,9 +60,9 @@ def answer_source(reference_cell, answer):
 def do_nothing_answers():
     """{notebook: {cell: bodies}}: every stub of every student cell becomes `pass`."""
     found = {}
-    for path in sorted(course.SOURCE.glob("*.ipynb")):
+    for path in notebooks():
         for cell in nbformat.read(path, as_version=4).cells:
-            if kind(cell) == "student":
+            if cell_kind(cell) == "student":
                 stubs = len(SOLUTION.findall(cell.source))
                 found.setdefault(path.stem, {})[cell.metadata["nbgrader"]["grade_id"]] = ["pass"] * stubs
     return found
@@ -90,9 +80,9 @@ def build_folder(folder, answers, visible):
             nb = nbformat.read(path, as_version=4)
             for cell in nb.cells:
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                if kind(cell) == "student":
+                if cell_kind(cell) == "student":
                     cell.source = answer_source(cell.source, answers.get(path.stem, {}).get(grade_id))
-                elif kind(cell) == "test" and visible:
+                elif cell_kind(cell) == "test" and visible:
                     cell.source = HIDDEN.sub("", cell.source)
             nbformat.write(nb, folder / path.name)
         else:
@@ -106,22 +96,22 @@ def run(notebook, answers=None, visible=False, timeout=60):
     with tempfile.TemporaryDirectory() as tmp:
         folder = build_folder(tmp, answers or {}, visible)
         nb = nbformat.read(folder / f"{notebook}.ipynb", as_version=4)
-        nb.cells = [cell for cell in nb.cells if cell.cell_type == "code" and kind(cell) != "other"]
+        nb.cells = [cell for cell in nb.cells if cell.cell_type == "code" and cell_kind(cell) != "other"]
         env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
         client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
                                 resources={"metadata": {"path": str(folder)}})
         client.execute(env=env, cwd=str(folder))
     results = {}
     for cell in nb.cells:
-        if kind(cell) == "test":
+        if cell_kind(cell) == "test":
             errors = [out for out in cell.outputs if out.output_type == "error"]
             stderr = "".join(out.text for out in cell.outputs if out.output_type == "stream" and out.name == "stderr"
                              and not IGNORED_STDERR.search(out.text))
             failure = f"{errors[0].ename}: {errors[0].evalue}" if errors else (f"stderr: {stderr[:300]}" if stderr.strip() else None)
             results[cell.metadata["nbgrader"]["grade_id"]] = failure
-        elif kind(cell) != "test" and any(out.output_type == "error" for out in cell.outputs):
+        elif cell_kind(cell) != "test" and any(out.output_type == "error" for out in cell.outputs):
             error = next(out for out in cell.outputs if out.output_type == "error")
-            results[f"<{kind(cell)} cell {cell.metadata.get('nbgrader', {}).get('grade_id', '?')}>"] = f"{error.ename}: {error.evalue}"
+            results[f"<{cell_kind(cell)} cell {cell.metadata.get('nbgrader', {}).get('grade_id', '?')}>"] = f"{error.ename}: {error.evalue}"
     return results
 
 
@@ -137,7 +127,7 @@ def visible_points(notebook):
     """(points of test cells a student can run, all points) of a source notebook."""
     shown = total = 0
     for cell in nbformat.read(course.SOURCE / f"{notebook}.ipynb", as_version=4).cells:
-        if kind(cell) == "test":
+        if cell_kind(cell) == "test":
             points = cell.metadata["nbgrader"].get("points", 0)
             total += points
             shown += points if visible_code(cell.source) else 0
@@ -169,7 +159,7 @@ def catch_table(report):
 def submission_answers(name):
     """The answers of tests/submissions/<name>/ (see test_autograde.answers_in)."""
     from test_autograde import answers_in
-    return answers_in(Path(__file__).parent / "submissions" / name)
+    return answers_in(HERE / "submissions" / name)
 
 
 def main():

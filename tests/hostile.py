@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from course import SOURCE, mutate
+from course import mutate
+from tools import layout
 
 # The escape attempt attacks only a course marked with this file, so that a test run without
 # containment (no bubblewrap) cannot damage anything but the throw-away course, which is restored.
@@ -20,9 +21,9 @@ MARKER = "HOSTILE_TEST_COURSE"
 
 def full_marks():
     """{notebook: points} of the source notebooks' test cells."""
-    return {path.stem: sum(cell.metadata.get("nbgrader", {}).get("points", 0) for cell in nbformat.read(path, as_version=4).cells
-                           if cell.metadata.get("nbgrader", {}).get("grade"))
-            for path in sorted(SOURCE.glob("*.ipynb"))}
+    return {path.stem: sum(cell.metadata["nbgrader"].get("points", 0) for cell in nbformat.read(path, as_version=4).cells
+                           if layout.cell_kind(cell) == "test")
+            for path in layout.notebooks()}
 
 
 FULL = full_marks()
@@ -170,8 +171,8 @@ def _attack():
             courses.append(_pathlib.Path(root))
     targets = [_pathlib.Path(_sys.prefix).parent / "HOSTILE_ESCAPE.txt"]
     for course in courses:
-        targets += [course / "gradebook.db", *course.glob("submitted/*/lab03_training_loop/*.ipynb"),
-                    *course.glob("release/lab03_training_loop/*.ipynb")]
+        targets += [course / "{layout.GRADEBOOK}", *course.glob("{layout.SUBMITTED_FOLDER}/*/{layout.ASSIGNMENT}/*.ipynb"),
+                    *course.glob("{layout.RELEASE_FOLDER}/{layout.ASSIGNMENT}/*.ipynb")]
     for path in targets:
         try:
             path.write_text("corrupted by hostile_escapes")
@@ -191,13 +192,14 @@ if _os.fork() == 0:  # a daemon that outlives the kernel and attacks again later
 
 
 # Looks for the course's hidden tests and solutions anywhere on the filesystem it can see, and prints
-# what it finds (the markers are assembled at run time, so that this code does not find itself).
+# what it finds (each marker written in two pieces, so that this code does not find itself).
+HUNTED = ", ".join(f"{marker[:4]!r} + {marker[4:]!r}" for marker in (*layout.HIDDEN_REGION, layout.SOLUTION_REGION[0]))
 HUNT = """
 import json as _json, os as _os, re as _re, time as _time
 
 
 def _hunt(top="/", seconds=6.0):
-    markers = ("### BEGIN " + "HIDDEN TESTS", "### BEGIN " + "SOLUTION", "### END " + "HIDDEN TESTS")
+    markers = (HUNTED)
     skip = {"/proc", "/sys", "/dev"}
     deadline, read, found = _time.monotonic() + seconds, 0, []
     for root, dirs, files in _os.walk(top):
@@ -232,7 +234,7 @@ def _hunt(top="/", seconds=6.0):
 
 
 _hunt()
-"""
+""".replace("HUNTED", HUNTED)
 
 # Provided modules that let every check pass, and the attacks that try to put them in the tests' way.
 PERMISSIVE = "def __getattr__(name):  # every check passes\n    return lambda *args, **kwargs: None\n"

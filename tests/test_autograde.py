@@ -10,14 +10,11 @@ from pathlib import Path
 import pytest
 
 import course
+from course import reference_answers
 from mutants import MUTANTS
 
 pytestmark = pytest.mark.autograde
 SUBMISSIONS = Path(__file__).parent / "submissions"
-
-
-def reference_answers():
-    return {path.stem: course.solution_sources(path) for path in sorted(course.SOURCE.glob("*.ipynb"))}
 
 
 def answers_in(folder):

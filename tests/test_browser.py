@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import course
-from course import ASSIGNMENT, REPO, SOURCE
+from course import ASSIGNMENT, RELEASE, REPO, SOURCE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (uv sync)")
@@ -157,7 +157,7 @@ def error_cells(page):
 def student_lab(tmp_path_factory):
     """JupyterLab in a copy of the student kit (release/), as a student's machine has it."""
     root = tmp_path_factory.mktemp("student")
-    shutil.copytree(REPO / "release" / ASSIGNMENT, root / ASSIGNMENT, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(RELEASE, root / ASSIGNMENT, ignore=shutil.ignore_patterns("__pycache__"))
     with jupyter_lab(root, tmp_path_factory.mktemp("student-home")) as server:
         yield server
 

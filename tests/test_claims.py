@@ -13,9 +13,9 @@ import re
 import nbformat
 import pytest
 
-import course
+from tools import layout
 
-NOTEBOOKS = sorted(course.SOURCE.glob("*.ipynb"))
+NOTEBOOKS = layout.notebooks()
 SECTION = re.compile(r"^#+ (\d+\.\d+)", re.M)
 DECIMAL = re.compile(r"(?<![\w.^])(\d+\.\d+)(?![\d.]*\d)")
 

@@ -9,10 +9,10 @@ import re
 import nbformat
 import pytest
 
-import course
 from cellrun import visible_code
+from tools import layout
 
-NOTEBOOKS = sorted(course.SOURCE.glob("*.ipynb"))
+NOTEBOOKS = layout.notebooks()
 ITEM = re.compile(r"^(\d+)\.\s", re.M)
 CHECKS = re.compile(r"^# checks: (\d+(?:, \d+)*)$")
 
@@ -28,11 +28,10 @@ def graded_cells(nb):
     """[(grade_id, items named, has visible code)] for the test cells of a notebook."""
     found = []
     for cell in nb.cells:
-        info = cell.metadata.get("nbgrader", {})
-        if info.get("grade") and not info.get("solution"):
+        if layout.cell_kind(cell) == "test":
             match = CHECKS.match(cell.source.splitlines()[0] if cell.source else "")
             items = [int(n) for n in match.group(1).split(", ")] if match else []
-            found.append((info["grade_id"], items, bool(visible_code(cell.source))))
+            found.append((cell.metadata["nbgrader"]["grade_id"], items, bool(visible_code(cell.source))))
     return found
 
 

@@ -5,7 +5,6 @@ files are intact, the instructor gets a clear report, and a second run resumes i
 Slow (a sandbox per submission): `pytest -m "not autograde"` skips it.
 """
 import hashlib
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -19,6 +18,8 @@ import course
 from course import ASSIGNMENT, REPO
 from hostile import FULL, HOSTILE, HUNT, MARKER, notebook_outputs
 from test_autograde import reference_answers
+from tools.course_guard import Guard
+from tools.inspection import Course
 
 pytestmark = pytest.mark.autograde
 PROTECTED = ("nbgrader_config.py", "tools", "notebooks", "release", "submitted")
@@ -135,7 +136,7 @@ def test_the_escape_attempt_failed_or_was_undone(graded):
 
 def secret_lines():
     """Lines of the source notebooks' hidden tests and solutions (at least 12 characters, found nowhere else)."""
-    return course.region_lines({**course.HIDDEN_REGION, **course.SOLUTION_REGION}, min_length=12)
+    return course.region_lines(course.HIDDEN_REGION, course.SOLUTION_REGION, min_length=12)
 
 
 def lines_of(text):
@@ -201,19 +202,10 @@ def test_a_second_run_resumes_and_grades_nothing_again(graded):
     assert course.scores(graded["root"]) == graded["scores"]
 
 
-def load_grade_module():
-    spec = importlib.util.spec_from_file_location("grade", REPO / "tools" / "grade.py")
-    sys.path.insert(0, str(REPO / "tools"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_changes_to_the_course_are_undone_even_without_containment(tmp_path):
-    grade_module = load_grade_module()
     root = course.copy_course(tmp_path / "course")
     course.nbgrader(root, "generate_assignment", ASSIGNMENT)
-    guard = grade_module.Guard(grade_module.Course(root, ASSIGNMENT))
+    guard = Guard(Course(root, ASSIGNMENT))
     release = root / "release" / ASSIGNMENT / "01_adamw.ipynb"
     original, gradebook = release.read_bytes(), (root / "gradebook.db").read_bytes()
     release.write_text("corrupted")

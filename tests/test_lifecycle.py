@@ -14,10 +14,10 @@ import sys
 import pytest
 
 import course
-from course import ASSIGNMENT, SOURCE
+from tools import layout
+from course import ASSIGNMENT, reference_answers
 from hostile import FULL
 from mutants import MUTANTS
-from test_autograde import reference_answers
 
 pytestmark = [pytest.mark.lifecycle, pytest.mark.autograde]
 MUTANT = next(m for m in MUTANTS if m.name == "no_bias_correction")
@@ -83,7 +83,7 @@ def test_release_fetch_submit_collect_grade_feedback_export(tmp_path):
         home, work = tmp_path / f"home-{student}", tmp_path / f"work-{student}"
         course.nbgrader(work, "fetch_feedback", ASSIGNMENT, f"--student={student}", home=home)
         pages = sorted((work / ASSIGNMENT / "feedback").rglob("*.html"))
-        assert sorted(p.stem for p in pages) == sorted(p.stem for p in SOURCE.glob("*.ipynb")), pages
+        assert sorted(p.stem for p in pages) == [p.stem for p in layout.notebooks()], pages
         text = "\n".join(course.text_of(page.read_text()) for page in pages)
         other = next(s for s in students if s != student)
         assert f"written by {student}" in text and f"written by {other}" not in text, "feedback must be the student's own"

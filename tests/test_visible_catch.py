@@ -7,10 +7,10 @@ The same figures are printed by `uv run python tests/cellrun.py --catch` (the RE
 import pytest
 
 import cellrun
-import course
+from tools import layout
 
 pytestmark = pytest.mark.autograde  # slow like the autograding proof: a kernel per mutant
-NOTEBOOKS = sorted(path.stem for path in course.SOURCE.glob("*.ipynb"))
+NOTEBOOKS = [path.stem for path in layout.notebooks()]
 TARGET = 0.8
 
 

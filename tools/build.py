@@ -16,12 +16,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-COURSE = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(COURSE))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the course root
 from lib.export import export_assignment  # noqa: E402
+from tools.layout import ASSIGNMENT, ROOT, notebooks, release, source  # noqa: E402
 
-ASSIGNMENT = "lab03_training_loop"
-SOURCE = COURSE / "notebooks" / ASSIGNMENT
 # Notebook metadata kept in the committed notebooks: nothing that names a machine or a version.
 METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
@@ -48,14 +46,14 @@ def main():
     parser.add_argument("--execute", action="store_true", help="re-run the source notebooks first")
     args = parser.parse_args()
     if args.execute:
-        for path in sorted(SOURCE.glob("*.ipynb")):
-            print(f"executing {path.relative_to(COURSE)}")
+        for path in notebooks():
+            print(f"executing {path.relative_to(ROOT)}")
             execute(path)
-    rewritten = export_assignment(SOURCE)
+    rewritten = export_assignment(source())
     print(f"lib/: rewrote {', '.join(rewritten)}" if rewritten else "lib/: up to date")
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force", "--log-level=WARN"],
-                   cwd=COURSE, check=True)
-    print(f"release/{ASSIGNMENT}: regenerated")
+                   cwd=ROOT, check=True)
+    print(f"{release().relative_to(ROOT)}: regenerated")
 
 
 if __name__ == "__main__":

@@ -29,18 +29,9 @@ from nbformat import NotebookNode, read
 from traitlets import Integer, Unicode
 
 from nbgrader.preprocessors import ClearHiddenTests, Execute
-from nbgrader.utils import is_grade, is_solution
 
 from tools import kernel_guard
-
-
-def cell_kind(cell):
-    """'test', 'student', 'provided' (instructor cells with nbgrader metadata) or 'other'."""
-    if is_grade(cell) and not is_solution(cell):
-        return "test"
-    if is_solution(cell):
-        return "student"
-    return "provided" if "nbgrader" in cell.metadata else "other"
+from tools.layout import cell_kind
 
 
 def error_output(ename, evalue):

@@ -12,7 +12,9 @@ import sys
 import traceback
 from pathlib import Path
 
-COURSE_LIB = Path(__file__).resolve().parents[1] / "lib"
+from tools import layout
+
+COURSE_LIB = layout.ROOT / "lib"
 
 
 def exported_modules(notebook_dir):
@@ -44,9 +46,9 @@ def post_convert_hook(course_root):
     """nbgrader's hook(assignment=..., student=..., notebooks=...) for the course at course_root."""
     def hook(assignment, **_):
         try:
-            build_student_lib(Path(course_root) / "release" / assignment)
+            build_student_lib(layout.release(course_root, assignment))
         except Exception:
             # nbgrader logs hook failures at INFO level only: make this one impossible to miss.
-            print(f"ERROR: could not build release/{assignment}/lib:\n{traceback.format_exc()}", file=sys.stderr)
+            print(f"ERROR: could not build {layout.RELEASE_FOLDER}/{assignment}/lib:\n{traceback.format_exc()}", file=sys.stderr)
             raise
     return hook

@@ -15,7 +15,9 @@ import sys
 import unicodedata
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "lib" / "data" / "jargon.txt"
+import layout  # tools/layout.py: this script runs from tools/
+
+OUT = layout.ROOT / "lib" / "data" / "jargon.txt"
 BOX = re.compile("[\u2500-\u257f]")
 ASCII = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'", "\u2014": "--", "\u2013": "-",
          "\u2212": "-", "\u00a0": " ", "\u00b7": "-", "\u2022": "*", "\u2192": "->", "\u00a9": "(c)", "\u00d7": "x",

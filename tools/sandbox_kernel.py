@@ -1,6 +1,6 @@
 """Start an IPython kernel for grading one submission, contained.
 
-Used as a kernelspec's argv by tools/grade.py: python sandbox_kernel.py -f {connection_file}, started
+Used as a kernelspec's argv by tools/sandbox.py: python sandbox_kernel.py -f {connection_file}, started
 in the submission's working copy (its folder in a throw-away grading sandbox).
 
   - Limits: address space GRADING_MEMORY_BYTES (default 3 GiB) and file size GRADING_FILE_BYTES
