@@ -1,6 +1,7 @@
 """The text, its characters as ids, a train/validation split, and batches (provided; not student work).
 
-Corpus: the Jargon File 4.4.7 (public domain), cleaned by tools/make_corpus.py: lib/data/jargon.txt.
+Corpus: the Jargon File 4.4.7 (public domain), cleaned (tables dropped, typography folded to ASCII, one
+paragraph per line): lib/data/jargon.txt.
 A batch is {'input_ids': (B, context) ints, 'labels': (B,) ints}: each row is `context` consecutive
 characters, and its label the character that follows them.
 """
