@@ -4,8 +4,10 @@
     uv run python benchmarks/run.py --only adamw clip    # some sections, replaced in the existing results.json
     uv run python benchmarks/run.py --tiny               # tiny sizes: checks the command works
 
-Sections: adamw (bench_adamw.py), clip (bench_clip.py), trainer (bench_trainer.py), notebooks
-(bench_notebooks.py); each records when it was measured, and the top of the file describes the last run. PyTorch rows appear when torch is importable (it is never a dependency:
+Sections: adamw (bench_adamw.py), clip (bench_clip.py), trainer (bench_trainer.py), load
+(bench_load.py: training beside a busy process), notebooks (bench_notebooks.py); each records when
+it was measured, and the top of the file describes the last run. PyTorch rows appear when torch is
+importable (it is never a dependency:
 `uv pip install torch` adds it to the environment until the next `uv sync`). Benchmarks report;
 they assert nothing, and the exit status is 0 whether targets are met or not.
 """
@@ -24,11 +26,13 @@ import numpy as np  # noqa: E402
 
 import bench_adamw  # noqa: E402
 import bench_clip  # noqa: E402
+import bench_load  # noqa: E402
 import bench_notebooks  # noqa: E402
 import bench_trainer  # noqa: E402
 from timing import torch_or_none  # noqa: E402
 
-SECTIONS = {"adamw": bench_adamw, "clip": bench_clip, "trainer": bench_trainer, "notebooks": bench_notebooks}
+SECTIONS = {"adamw": bench_adamw, "clip": bench_clip, "trainer": bench_trainer, "load": bench_load,
+            "notebooks": bench_notebooks}
 
 
 def duration(seconds):

@@ -7,8 +7,10 @@ import numpy as np
 class AdamW:
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), in PyTorch's convention.
 
-    params: list of float arrays, any shapes; step() updates them in place and keeps their dtype.
-    lr: learning rate eta, a read/write attribute (a scheduler changes it between steps).
+    params: list of float arrays, any shapes; step() updates them in place and keeps their dtype. Or a list of
+        groups, PyTorch's form: dicts with "params" (a list of arrays) and optionally "weight_decay", "betas" and
+        "eps", which override the constructor's values for that group's arrays.
+    lr: learning rate eta, one read/write attribute for all groups (a scheduler changes it between steps).
     betas: (beta1, beta2), decay rates of the moment averages, each in [0, 1).
     eps: added to sqrt(v_hat), outside the square root.
     weight_decay: lambda; each step also subtracts lr * weight_decay * theta, with theta taken
@@ -22,11 +24,38 @@ class AdamW:
                 raise ValueError(f"{name} must be >= 0, got {value}")
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise ValueError(f"betas must each be in [0, 1), got {betas}")
-        self.params = list(params)
-        for i, theta in enumerate(self.params):
-            if not (isinstance(theta, np.ndarray) and np.issubdtype(theta.dtype, np.floating)):
-                raise ValueError(f"parameter {i} must be a float numpy array (updated in place), got {type(theta).__name__} "
-                                 f"of dtype {getattr(theta, 'dtype', None)}")
+        params = list(params)
+        if not params:
+            raise ValueError("params is empty: give a list of arrays, or a list of groups (dicts with a 'params' list)")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]  # a plain list is one group
+        defaults = {"betas": betas, "eps": eps, "weight_decay": weight_decay}
+        self.params, self.groups = [], []
+        for j, group in enumerate(groups):
+            if not (isinstance(group, dict) and "params" in group):
+                raise ValueError(f"group {j} must be a dict with a 'params' list, got {type(group).__name__}")
+            if "lr" in group:
+                raise ValueError(f"group {j} sets 'lr': lr is one attribute for all groups, the one a scheduler writes "
+                                 "(optimizer.lr); give it to AdamW(..., lr=...)")
+            not_allowed = sorted(set(group) - {"params", *defaults})
+            if not_allowed:
+                raise ValueError(f"group {j} sets {not_allowed}: a group may set only 'weight_decay', 'betas' and 'eps'")
+            settings = {**defaults, **{key: group[key] for key in defaults if key in group}}  # the group's keys win
+            (b1, b2), e, wd = settings["betas"], settings["eps"], settings["weight_decay"]
+            if not (e >= 0 and wd >= 0 and 0 <= b1 < 1 and 0 <= b2 < 1):
+                raise ValueError(f"group {j}: eps and weight_decay must be >= 0 and betas each in [0, 1), "
+                                 f"got eps={e}, weight_decay={wd}, betas={settings['betas']}")
+            members = [group["params"]] if isinstance(group["params"], np.ndarray) else list(group["params"])
+            indices = []
+            for theta in members:
+                i = len(self.params)
+                if not (isinstance(theta, np.ndarray) and np.issubdtype(theta.dtype, np.floating)):
+                    raise ValueError(f"parameter {i} must be a float numpy array (updated in place), got {type(theta).__name__} "
+                                     f"of dtype {getattr(theta, 'dtype', None)}")
+                if any(theta is other for other in self.params):
+                    raise ValueError(f"parameter {i} is an array given before: each array may be in one group, once")
+                self.params.append(theta)
+                indices.append(i)
+            self.groups.append({"params": indices, "betas": (b1, b2), "eps": e, "weight_decay": wd})
         self.lr, self.beta1, self.beta2, self.eps, self.weight_decay = lr, beta1, beta2, eps, weight_decay
         # State: the step count and, for every parameter, its own m and v (same shape and dtype).
         self.t = 0
@@ -34,7 +63,7 @@ class AdamW:
         self.v = [np.zeros_like(theta) for theta in self.params]
 
     def step(self, gradients):
-        """Update every parameter in place. gradients: list aligned with params, same shapes.
+        """Update every parameter in place. gradients: list aligned with params (group by group), same shapes.
 
         Raises ValueError, before changing anything, if the list length or a shape is wrong.
         """
@@ -45,50 +74,60 @@ class AdamW:
             if np.shape(g) != theta.shape:
                 raise ValueError(f"gradient {i} has shape {np.shape(g)}, expected {theta.shape}")
         self.t += 1
-        beta1, beta2, eps, lr, t = self.beta1, self.beta2, self.eps, self.lr, self.t
-        for arrays in zip(self.params, gradients, self.m, self.v):
-            if arrays[0].flags.c_contiguous:
-                # Flat views cut into blocks of 65536 values: each block's passes below then re-read
-                # the CPU cache instead of main memory (about 1.3x faster on large parameters).
-                flat = [np.ravel(a) for a in arrays]
-                blocks = [[a[i:i + 65536] for a in flat] for i in range(0, flat[0].size, 65536)]
-            else:  # a strided view has no flat view: update it whole
-                blocks = [arrays]
-            scratch = np.empty(max((b[0].size for b in blocks), default=0), dtype=arrays[0].dtype)
-            for theta, g, m, v in blocks:
-                s = scratch[:theta.size].reshape(theta.shape)  # every result below goes into s, m, v or theta
-                # m = beta1 * m + (1 - beta1) * g
-                m *= beta1
-                np.multiply(g, 1 - beta1, out=s)
-                m += s
-                # v = beta2 * v + (1 - beta2) * g**2
-                v *= beta2
-                np.multiply(g, g, out=s)
-                s *= 1 - beta2
-                v += s
-                # s = sqrt(v_hat) + eps, with v_hat = v / (1 - beta2**t)
-                np.divide(v, 1 - beta2**t, out=s)
-                np.sqrt(s, out=s)
-                s += eps
-                # s = lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - beta1**t)
-                np.divide(m, s, out=s)
-                s *= lr / (1 - beta1**t)
-                # theta = theta - lr * weight_decay * theta - s: the decay uses theta from before the step
-                theta *= 1 - lr * self.weight_decay
-                theta -= s
+        lr, t = self.lr, self.t
+        for group in self.groups:
+            (beta1, beta2), eps, weight_decay = group["betas"], group["eps"], group["weight_decay"]
+            for i in group["params"]:
+                arrays = (self.params[i], gradients[i], self.m[i], self.v[i])
+                if arrays[0].flags.c_contiguous:
+                    # Flat views cut into blocks of 65536 values: each block's passes below then re-read
+                    # the CPU cache instead of main memory (about 1.3x faster on large parameters).
+                    flat = [np.ravel(a) for a in arrays]
+                    blocks = [[a[k:k + 65536] for a in flat] for k in range(0, flat[0].size, 65536)]
+                else:  # a strided view has no flat view: update it whole
+                    blocks = [arrays]
+                scratch = np.empty(max((b[0].size for b in blocks), default=0), dtype=arrays[0].dtype)
+                for theta, g, m, v in blocks:
+                    s = scratch[:theta.size].reshape(theta.shape)  # every result below goes into s, m, v or theta
+                    # m = beta1 * m + (1 - beta1) * g
+                    m *= beta1
+                    np.multiply(g, 1 - beta1, out=s)
+                    m += s
+                    # v = beta2 * v + (1 - beta2) * g**2
+                    v *= beta2
+                    np.multiply(g, g, out=s)
+                    s *= 1 - beta2
+                    v += s
+                    # s = sqrt(v_hat) + eps, with v_hat = v / (1 - beta2**t)
+                    np.divide(v, 1 - beta2**t, out=s)
+                    np.sqrt(s, out=s)
+                    s += eps
+                    # s = lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - beta1**t)
+                    np.divide(m, s, out=s)
+                    s *= lr / (1 - beta1**t)
+                    # theta = theta - lr * weight_decay * theta - s: the decay uses theta from before the step
+                    theta *= 1 - lr * weight_decay
+                    theta -= s
 
     def zero_grad(self):
         """Nothing to reset: gradients are passed to step(), not accumulated here."""
 
     def state_dict(self):
-        """A copy of everything step() depends on: hyperparameters, t, and every m and v."""
+        """A copy of everything step() depends on: hyperparameters, every group's settings, t, and every m and v."""
         return {
             "lr": self.lr, "betas": (self.beta1, self.beta2), "eps": self.eps, "weight_decay": self.weight_decay,
+            "groups": [{**group, "params": list(group["params"])} for group in self.groups],
             "t": self.t, "m": [m.copy() for m in self.m], "v": [v.copy() for v in self.v],
         }
 
     def load_state_dict(self, state):
         """Restore a state_dict() by copying it, so that training continues bit-identically."""
+        # A state saved before groups existed holds one group: the whole list, with the top-level settings.
+        groups = state.get("groups") or [{"params": list(range(len(self.params))), "betas": state["betas"],
+                                          "eps": state["eps"], "weight_decay": state["weight_decay"]}]
+        layout, built = [list(group["params"]) for group in groups], [group["params"] for group in self.groups]
+        if layout != built:
+            raise ValueError(f"the state's groups hold parameters {layout}, this optimizer's {built}: build it with the same groups")
         for name in ("m", "v"):
             if len(state[name]) != len(self.params):
                 raise ValueError(f"state has {len(state[name])} {name} arrays for {len(self.params)} parameters")
@@ -97,5 +136,7 @@ class AdamW:
                     raise ValueError(f"state {name}[{i}] has shape {np.shape(saved)}, expected {theta.shape}")
         self.lr, (self.beta1, self.beta2) = state["lr"], state["betas"]
         self.eps, self.weight_decay, self.t = state["eps"], state["weight_decay"], int(state["t"])
+        self.groups = [{"params": list(group["params"]), "betas": tuple(group["betas"]), "eps": group["eps"],
+                        "weight_decay": group["weight_decay"]} for group in groups]
         self.m = [np.array(m, dtype=theta.dtype) for m, theta in zip(state["m"], self.params)]
         self.v = [np.array(v, dtype=theta.dtype) for v, theta in zip(state["v"], self.params)]

@@ -28,27 +28,33 @@ class Trainer:
         None: clip_gradients from lib.clipping (notebook 03), imported here, when the Trainer is built.
     grad_accum_steps: micro-batches per step (forward and backward one at a time, one optimizer step).
     log_every: print a line every this many steps (0: never).
+    diagnostics: on the steps log_every selects, also log each parameter array's gradient norm (before clipping)
+        and update-to-parameter ratio ||delta theta|| / ||theta|| (item 13); False (the default) costs nothing.
     """
 
     def __init__(self, model, optimizer, scheduler, max_grad_norm=1.0, loss_fn=cross_entropy, clip_fn=None,
-                 grad_accum_steps=1, log_every=0):
+                 grad_accum_steps=1, log_every=0, diagnostics=False):
         if not max_grad_norm > 0:
             raise ValueError(f"max_grad_norm must be > 0 (float('inf') never clips), got {max_grad_norm}")
         if not (isinstance(grad_accum_steps, int) and grad_accum_steps >= 1):
             raise ValueError(f"grad_accum_steps must be an integer >= 1, got {grad_accum_steps!r}")
+        if diagnostics and not (isinstance(log_every, int) and log_every >= 1):
+            raise ValueError(f"diagnostics are logged every log_every steps: give an integer log_every >= 1, got {log_every!r}")
         if clip_fn is None:  # imported only now, and only without a clip_fn: the tests pass their own
             from lib.clipping import clip_gradients as clip_fn
         self.model, self.optimizer, self.scheduler, self.loss_fn = model, optimizer, scheduler, loss_fn
         self.clip_fn, self.max_grad_norm = clip_fn, max_grad_norm
-        self.grad_accum_steps, self.log_every = grad_accum_steps, log_every
+        self.grad_accum_steps, self.log_every, self.diagnostics = grad_accum_steps, log_every, diagnostics
         self.steps = 0     # train_step calls so far, skipped ones included
         self.skipped = 0   # steps skipped for a non-finite loss or gradient norm
         self.history = []  # one dict per train_step and per evaluate
 
     def train_step(self, batch):
         """One optimizer step on batch = {'input_ids', 'labels'}; returns the logged metrics:
-        {'step', 'loss', 'grad_norm' (before clipping), 'lr' (used by this step), 'skipped', 'tokens'}."""
+        {'step', 'loss', 'grad_norm' (before clipping), 'lr' (used by this step), 'skipped', 'tokens'}, and with
+        diagnostics, on an applied step that log_every selects, 'grad_norms' and 'update_ratios' (one per parameter)."""
         self.steps += 1
+        watch = self.diagnostics and self.steps % self.log_every == 0  # 13. diagnostics, on the steps log() prints
         self.optimizer.zero_grad()
         tokens = np.size(batch["labels"])
         loss, grads = 0.0, None
@@ -66,16 +72,24 @@ class Trainer:
             else:
                 for g, part in zip(grads, part_grads):
                     g += weight * part
+        if watch:
+            grad_norms = [float(np.linalg.norm(g)) for g in grads]  #    each array's norm, before clipping
         grad_norm = self.clip_fn(grads, self.max_grad_norm)        # 4. clip in place; the norm before clipping
         lr = self.optimizer.lr                                     #    the rate this step's update uses
         skipped = not (math.isfinite(loss) and math.isfinite(grad_norm))
+        diagnostics = {}
         if skipped:
             self.skipped += 1                                      # nothing applied: parameters, m, v, schedule unchanged
         else:
+            before = [p.copy() for p in self.model.parameters()] if watch else None
             self.optimizer.step(grads)                             # 5. optimizer step
             self.scheduler.step()                                  # 6. the next step's learning rate
+            if watch:
+                with np.errstate(divide="ignore", invalid="ignore"):  # an all-zero array before the step: inf (or nan)
+                    diagnostics = {"grad_norms": grad_norms, "update_ratios": [
+                        float(np.linalg.norm(p - b) / np.linalg.norm(b)) for p, b in zip(self.model.parameters(), before)]}
         return self.log({"step": self.steps, "loss": float(loss), "grad_norm": float(grad_norm),   # 7. log
-                         "lr": lr, "skipped": skipped, "tokens": tokens})
+                         "lr": lr, "skipped": skipped, "tokens": tokens, **diagnostics})
 
     def train_epoch(self, dataloader, progress=False):
         """train_step on every batch; returns {'loss' (mean over applied steps, weighted by tokens), 'lr' (the

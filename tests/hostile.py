@@ -313,7 +313,8 @@ HOSTILE = [
     Hostile("hostile_crashes",
             edits={("01_adamw", "adamw"): [DIES], ("03_gradient_clipping", "clip_gradients"): [SEGFAULT],
                    ("04_training_loop", "trainer"): [MEMORY_HOG]},
-            scores={"01_adamw": FULL["01_adamw"] - 2, "03_gradient_clipping": FULL["03_gradient_clipping"] - 1,
+            # 01: the kernel dies in both cells that call state_dict(), test_adamw_state_dict (2) and test_adamw_groups (3)
+            scores={"01_adamw": FULL["01_adamw"] - 5, "03_gradient_clipping": FULL["03_gradient_clipping"] - 1,
                     "04_training_loop": FULL["04_training_loop"] - 2}),
     Hostile("hostile_edits_tests",
             edits={("01_adamw", "adamw"): [("s *= lr / (1 - beta1**t)", "s *= lr"),

@@ -5,6 +5,10 @@ CLIP_LINE = "        grad_norm = self.clip_fn(grads, self.max_grad_norm)"
 OPTIMIZER_STEP = "            self.optimizer.step(grads)                             # 5. optimizer step\n"
 SCHEDULER_STEP = "            self.scheduler.step()                                  # 6. the next step's learning rate\n"
 FINITE = "skipped = not (math.isfinite(loss) and math.isfinite(grad_norm))"
+WATCH = "watch = self.diagnostics and self.steps % self.log_every == 0"
+GRAD_NORMS = "            grad_norms = [float(np.linalg.norm(g)) for g in grads]  #    each array's norm, before clipping\n"
+RATIO = "float(np.linalg.norm(p - b) / np.linalg.norm(b)) for p, b in zip(self.model.parameters(), before)"
+SKIPPED = "            self.skipped += 1                                      # nothing applied: parameters, m, v, schedule unchanged\n"
 
 MUTANTS = [
     # --- 04_training_loop: the list, then a few more
@@ -53,4 +57,31 @@ MUTANTS = [
     mutant("skipped_step_not_in_steps", "04_training_loop", "trainer",
            [("        self.steps += 1\n", ""), (OPTIMIZER_STEP, "            self.steps += 1\n" + OPTIMIZER_STEP)],
            {"test_trainer_skips_nan", "test_trainer_non_finite"}, "skipped ones included"),
+    # --- item 13, diagnostics: which steps, before or after clipping, what the ratio divides
+    mutant("diagnostics_ignore_the_flag", "04_training_loop", "trainer",
+           [(WATCH, "watch = bool(self.log_every) and self.steps % self.log_every == 0")],
+           {"test_trainer_diagnostics"}, "check self.diagnostics"),
+    mutant("diagnostics_on_every_step", "04_training_loop", "trainer",
+           [(WATCH, "watch = self.diagnostics")],
+           {"test_trainer_diagnostics"}, "multiple of log_every"),
+    mutant("diagnostics_on_a_skipped_step", "04_training_loop", "trainer",
+           [(SKIPPED, SKIPPED + "            if watch:\n"
+             "                diagnostics = {\"grad_norms\": grad_norms, \"update_ratios\": [0.0] * len(grads)}\n")],
+           {"test_trainer_diagnostics"}, "a skipped step has no diagnostics"),
+    mutant("grad_norms_after_clipping", "04_training_loop", "trainer",
+           [("        if watch:\n" + GRAD_NORMS, ""),
+            ('{"grad_norms": grad_norms,', '{"grad_norms": [float(np.linalg.norm(g)) for g in grads],')],
+           {"test_trainer_diagnostics"}, "norms after clipping"),
+    mutant("grad_norms_of_the_last_micro_batch", "04_training_loop", "trainer",
+           [(GRAD_NORMS, GRAD_NORMS.replace("for g in grads]", "for g in part_grads]"))],
+           {"test_trainer_diagnostics"}, "of the whole batch"),
+    mutant("update_ratio_against_the_parameters_after", "04_training_loop", "trainer",
+           [(RATIO, RATIO.replace("/ np.linalg.norm(b))", "/ np.linalg.norm(p))"))],
+           {"test_trainer_diagnostics"}, "after the update"),
+    mutant("update_ratio_of_the_norms", "04_training_loop", "trainer",
+           [(RATIO, RATIO.replace("np.linalg.norm(p - b)", "abs(np.linalg.norm(p) - np.linalg.norm(b))"))],
+           {"test_trainer_diagnostics"}, "difference of the norms"),
+    mutant("update_estimated_as_lr_times_gradient", "04_training_loop", "trainer",
+           [(RATIO, "float(lr * np.linalg.norm(g) / np.linalg.norm(b)) for g, b in zip(grads, before)")],
+           {"test_trainer_diagnostics"}, "lr * gradient"),
 ]

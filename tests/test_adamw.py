@@ -1,5 +1,6 @@
 """The reference AdamW (lib/adamw.py, exported from 01_adamw.ipynb): exact agreement with PyTorch,
-in-place updates, memory, bad input, and bit-identical resumption."""
+in-place updates, memory, bad input, bit-identical resumption, and parameter groups."""
+import tempfile
 import tracemalloc
 from pathlib import Path
 
@@ -138,3 +139,140 @@ def test_load_state_dict_checks_shapes():
     state = AdamW([np.zeros(3)]).state_dict()
     with pytest.raises(ValueError, match=r"m\[0\] has shape \(3,\), expected \(2, 2\)"):
         opt.load_state_dict(state)
+
+
+def test_groups_with_the_constructors_settings_step_exactly_as_the_plain_list():
+    rng = np.random.default_rng(2)
+    starts = [rng.standard_normal((3, 2)).astype(np.float32), rng.standard_normal(4), rng.standard_normal((2, 2))]
+    grads = [[rng.standard_normal(s.shape).astype(s.dtype) for s in starts] for _ in range(8)]
+    plain, grouped = [s.copy() for s in starts], [s.copy() for s in starts]
+    a = AdamW(plain, lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1)
+    b = AdamW([{"params": grouped[:1]}, {"params": grouped[1:2], "weight_decay": 0.1}, {"params": grouped[2:], "eps": 1e-6}],
+              lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1)
+    for gs in grads:
+        a.lr = b.lr = a.lr * 0.9
+        a.step(gs)
+        b.step(gs)
+    for p, q in zip(plain, grouped):
+        assert p.dtype == q.dtype and np.array_equal(p, q)
+
+
+def test_each_group_steps_as_its_own_optimizer_with_its_settings():
+    rng = np.random.default_rng(3)
+    starts = [rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal((3, 3)), rng.standard_normal(3)]
+    grads = [[rng.standard_normal(s.shape) for s in starts] for _ in range(10)]
+    together = [s.copy() for s in starts]
+    opt = AdamW([{"params": [together[0], together[2]]},
+                 {"params": [together[1], together[3]], "weight_decay": 0.0, "betas": (0.5, 0.9), "eps": 1e-4}],
+                lr=0.02, weight_decay=0.3)
+    apart = [s.copy() for s in starts]
+    decayed = AdamW([apart[0], apart[2]], lr=0.02, weight_decay=0.3)
+    not_decayed = AdamW([apart[1], apart[3]], lr=0.02, weight_decay=0.0, betas=(0.5, 0.9), eps=1e-4)
+    for gs in grads:
+        opt.step([gs[0], gs[2], gs[1], gs[3]])
+        decayed.step([gs[0], gs[2]])
+        not_decayed.step([gs[1], gs[3]])
+    for p, q in zip(together, apart):
+        assert np.array_equal(p, q)
+
+
+def test_state_dict_round_trip_with_groups_restores_their_settings():
+    from lib import checkpoint
+    rng = np.random.default_rng(4)
+    starts = [rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal(5).astype(np.float32)]
+    grads = [[rng.standard_normal(s.shape).astype(s.dtype) for s in starts] for _ in range(9)]
+
+    def build(params, no_decay):
+        return AdamW([{"params": params[:1]}, {"params": params[1:], "weight_decay": no_decay, "betas": (0.8, 0.9)}],
+                     lr=0.05, weight_decay=0.2)
+
+    params = [s.copy() for s in starts]
+    opt = build(params, 0.0)
+    for gs in grads[:4]:
+        opt.step(gs)
+    saved, at_save = opt.state_dict(), [p.copy() for p in params]
+    with tempfile.TemporaryDirectory() as folder:
+        checkpoint.save(Path(folder) / "optimizer.npz", saved)
+        from_file = checkpoint.load(Path(folder) / "optimizer.npz")
+    for gs in grads[4:]:
+        opt.step(gs)
+    for state in (saved, from_file):
+        resumed = [p.copy() for p in at_save]
+        other = build(resumed, 0.7)  # the group settings come from the state too
+        other.load_state_dict(state)
+        for gs in grads[4:]:
+            other.step(gs)
+        for p, q in zip(params, resumed):
+            assert p.dtype == q.dtype and np.array_equal(p, q)
+
+
+def test_a_state_saved_before_groups_existed_still_loads():
+    rng = np.random.default_rng(5)
+    grads = [[rng.standard_normal((2, 3)), rng.standard_normal(3)] for _ in range(6)]
+    params = [rng.standard_normal((2, 3)), rng.standard_normal(3)]
+    opt = AdamW(params, lr=0.01, weight_decay=0.1)
+    for gs in grads[:3]:
+        opt.step(gs)
+    old = {key: value for key, value in opt.state_dict().items() if key != "groups"}  # the format before groups
+    assert set(old) == {"lr", "betas", "eps", "weight_decay", "t", "m", "v"}
+    at_save = [p.copy() for p in params]
+    for gs in grads[3:]:
+        opt.step(gs)
+    resumed = [p.copy() for p in at_save]
+    other = AdamW(resumed, lr=1.0, weight_decay=0.0)
+    other.load_state_dict(old)
+    for gs in grads[3:]:
+        other.step(gs)
+    for p, q in zip(params, resumed):
+        assert np.array_equal(p, q)
+
+
+def test_load_state_dict_refuses_other_groups():
+    a, b = np.zeros(2), np.zeros(3)
+    state = AdamW([{"params": [a]}, {"params": [b], "weight_decay": 0.0}]).state_dict()
+    with pytest.raises(ValueError, match="same groups"):
+        AdamW([a, b]).load_state_dict(state)
+    with pytest.raises(ValueError, match="same groups"):
+        AdamW([{"params": [a, b]}, {"params": []}]).load_state_dict(state)
+
+
+@pytest.mark.parametrize("groups, phrase", [
+    ([{"params": ["W"]}, {"params": ["b"], "lr": 0.01}], "sets 'lr'"),
+    ([{"params": ["W"], "weight_dacay": 0.0}], "weight_dacay"),
+    ([{"params": ["W"]}, {"weight_decay": 0.0}], "group 1 must be a dict with a 'params' list"),
+    ([{"params": ["W"]}, ["b"]], "group 1 must be a dict"),
+    ([], "params is empty"),
+    ([{"params": ["W", "b"]}, {"params": ["b"]}], "parameter 2 is an array given before"),
+    ([{"params": ["W", "W"]}], "parameter 1 is an array given before"),
+    ([{"params": ["W"]}, {"params": ["b"], "weight_decay": -0.1}], "group 1: .*weight_decay=-0.1"),
+    ([{"params": ["W"], "betas": (0.9, 1.0)}], r"group 0: .*betas=\(0.9, 1.0\)"),
+    ([{"params": ["W"], "eps": -1.0}], "group 0: .*eps=-1.0"),
+])
+def test_bad_groups_are_refused(groups, phrase):
+    arrays = {"W": np.zeros((2, 2)), "b": np.zeros(2)}
+    groups = [{**g, "params": [arrays[name] for name in g["params"]]} if isinstance(g, dict) and "params" in g
+              else ([arrays[name] for name in g] if isinstance(g, list) else g) for g in groups]
+    with pytest.raises(ValueError, match=phrase):
+        AdamW(groups, lr=0.1)
+
+
+def test_groups_against_live_torch_when_installed():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    ours = [rng.standard_normal((5, 4)), rng.standard_normal(4), rng.standard_normal((4, 3)), rng.standard_normal(3)]
+    theirs = [torch.tensor(p.copy()) for p in ours]
+    opt = AdamW([{"params": ours[0::2]}, {"params": ours[1::2], "weight_decay": 0.0, "betas": (0.8, 0.99)}],
+                lr=0.01, weight_decay=0.1)
+    torch_opt = torch.optim.AdamW([{"params": theirs[0::2]}, {"params": theirs[1::2], "weight_decay": 0.0, "betas": (0.8, 0.99)}],
+                                  lr=0.01, weight_decay=0.1)
+    for step in range(50):
+        grads = [rng.standard_normal(p.shape) for p in ours]
+        opt.lr = 0.01 * (1 - step / 50) + 1e-4
+        for group in torch_opt.param_groups:
+            group["lr"] = opt.lr
+        for p, g in zip(theirs, grads):
+            p.grad = torch.tensor(g)
+        opt.step(grads[0::2] + grads[1::2])
+        torch_opt.step()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-10, atol=1e-12)

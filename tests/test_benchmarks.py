@@ -18,7 +18,7 @@ def test_benchmark_command_runs_on_tiny_sizes_and_writes_json(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(out.read_text())
-    assert set(report["sections"]) == {"adamw", "clip", "trainer", "notebooks"}
+    assert set(report["sections"]) == {"adamw", "clip", "trainer", "load", "notebooks"}
     for name, section in report["sections"].items():
         assert section["rows"] and all(row["seconds"] > 0 for row in section["rows"]), (name, section)
         assert section["title"] in done.stdout

@@ -183,3 +183,70 @@ def test_training_lowers_the_loss_without_warnings(train_ids):
         first = trainer.train_epoch(Batches(train_ids, 8, 64, steps=20, seed=0))
         second = trainer.train_epoch(Batches(train_ids, 8, 64, steps=20, seed=1))
     assert second["loss"] < first["loss"] - 0.3 and second["skipped"] == 0
+
+
+ITEM_8 = {"step", "loss", "grad_norm", "lr", "skipped", "tokens"}
+
+
+def test_diagnostics_are_off_by_default_and_change_nothing(train_ids):
+    """Off: the keys of item 8 on every step. On: the same training (parameters, AdamW's state, the other metrics)."""
+    batches = list(Batches(train_ids, 8, 32, steps=6, seed=3))
+    runs = []
+    for options in ({"log_every": 2}, {"log_every": 2, "diagnostics": True}):
+        trainer, model, optimizer, _ = build(**options)
+        for batch in batches:
+            trainer.train_step(batch)
+        runs.append((trainer, model, optimizer))
+    (plain, plain_model, plain_opt), (watched, watched_model, watched_opt) = runs
+    assert all(set(h) == ITEM_8 for h in plain.history)
+    assert [{k: h[k] for k in ITEM_8} for h in watched.history] == plain.history
+    assert [h["step"] for h in watched.history if "update_ratios" in h] == [2, 4, 6]
+    assert all(np.array_equal(a, b) for a, b in zip(plain_model.parameters(), watched_model.parameters()))
+    assert all(np.array_equal(a, b) for a, b in zip(plain_opt.state_dict()["m"], watched_opt.state_dict()["m"]))
+
+
+def test_diagnostics_measure_the_step_adamw_takes(train_ids):
+    """grad_norms: each array's norm before clipping (their root sum of squares is grad_norm); update_ratios: the
+    parameters' change around the step, measured here independently in float64 on a float32 model."""
+    trainer, model, _, _ = build(log_every=3, diagnostics=True, max_grad_norm=0.5)  # 0.5: clipped, as the grads are larger
+    batches = iter(Batches(train_ids, 8, 32, steps=3, seed=5))
+    trainer.train_step(next(batches))
+    trainer.train_step(next(batches))
+    before = [p.astype(np.float64) for p in model.parameters()]
+    metrics = trainer.train_step(next(batches))
+    after = [p.astype(np.float64) for p in model.parameters()]
+    assert metrics["grad_norm"] > 0.5, "the test wants a clipped step"
+    assert all(type(v) is float for v in metrics["grad_norms"] + metrics["update_ratios"])
+    assert len(metrics["grad_norms"]) == len(metrics["update_ratios"]) == 5
+    assert np.sqrt(np.sum(np.square(metrics["grad_norms"]))) == pytest.approx(metrics["grad_norm"], rel=1e-5)
+    want = [np.linalg.norm(a - b) / np.linalg.norm(b) for a, b in zip(after, before)]
+    np.testing.assert_allclose(metrics["update_ratios"], want, rtol=1e-4)
+    assert all(1e-5 < r < 10 for r in metrics["update_ratios"])  # the biases, zeros two steps ago, move most
+
+
+def test_a_skipped_step_has_no_diagnostics_and_histories_with_them_save(train_ids, tmp_path):
+    calls = {"n": 0}
+
+    def nan_at_2(logits, labels):
+        calls["n"] += 1
+        loss, grad = cross_entropy(logits, labels)
+        return (float("nan"), grad) if calls["n"] == 2 else (loss, grad)
+
+    trainer, _, _, _ = build(log_every=1, diagnostics=True, loss_fn=nan_at_2)
+    with pytest.warns(RuntimeWarning, match="step 2: non-finite"):
+        trainer.train_epoch(Batches(train_ids, 8, 16, steps=3, seed=0))
+    assert ["update_ratios" in h for h in trainer.history] == [True, False, True]
+    # step 1 runs at lr(0) = 0 (warmup): no parameter moves, and the zero biases' ratio is 0 / 0
+    assert [np.isnan(r) for r in trainer.history[0]["update_ratios"]] == [False, False, True, False, True]
+    trainer.save_history(tmp_path / "h.jsonl")
+    assert [json.loads(line) for line in (tmp_path / "h.jsonl").read_text().splitlines()][-1] == trainer.history[-1]
+    trainer.save_checkpoint(tmp_path / "ckpt.npz")
+    resumed, _, _, _ = build(log_every=1, diagnostics=True)
+    resumed.load_checkpoint(tmp_path / "ckpt.npz")
+    assert resumed.history[-1]["update_ratios"] == trainer.history[-1]["update_ratios"]
+
+
+@pytest.mark.parametrize("log_every", [0, None, 2.5])
+def test_diagnostics_need_a_log_interval(log_every):
+    with pytest.raises(ValueError, match="log_every"):
+        build(diagnostics=True, log_every=log_every)

@@ -11,26 +11,31 @@ How the spy model and loss behave, so that you can work out what a test expects:
 - the spy loss returns the values of `losses` in turn (the last one repeats) and, like the gradient of a
   mean over the N labels, a grad_logits whose every row sums to 1 / N;
 - backward(grad_logits) is linear in grad_logits, like a real backward pass: the gradients are
-  grad_norm * sum(grad_logits * x) times a fixed direction of norm 1. So for a whole batch they have
-  the known global norm grad_norm * (the mean input id of the batch) (`gradients()` below), and
-  backward(c * grad_logits) returns c times the gradients of backward(grad_logits).
+  grad_norm * sum(grad_logits * x) times a fixed direction of norm 1 (its two arrays have norms 0.6
+  and 0.8). So for a whole batch they have the known global norm grad_norm * (the mean input id of
+  the batch) (`gradients()` below), and backward(c * grad_logits) returns c times the gradients of
+  backward(grad_logits);
+- the spy optimizer records what each step() receives, then moves every parameter by lr against
+  the sign of its gradient, in place (theta -= lr * sign(gradient): Adam's first step), so that
+  every applied step changes the parameters by a known amount that is not lr * gradient.
 """
 import math
 
 import numpy as np
 
 
-def doubles(grad_norm=10.0, losses=(2.0,), lr=0.1):
+def doubles(grad_norm=10.0, losses=(2.0,), lr=0.1, dtype=np.float64):
     """(model, optimizer, scheduler, loss_fn, clip_fn, calls) sharing one list of calls, in order.
 
     The model's gradients for a whole batch have global norm grad_norm times the mean input id of the
     batch; the loss function returns the values of `losses` in turn (the last one repeats); clip_fn is
-    a correct clip_gradients (notebook 03's contract); the scheduler halves the optimizer's lr at
-    every step() and returns the new value.
+    a correct clip_gradients (notebook 03's contract); the optimizer updates the model's
+    parameters (arrays of `dtype`) in place; the scheduler halves the optimizer's lr at every step() and
+    returns the new value.
     """
     calls = []
-    model = SpyModel(calls, grad_norm)
-    optimizer = SpyOptimizer(calls, lr)
+    model = SpyModel(calls, grad_norm, dtype)
+    optimizer = SpyOptimizer(calls, lr, model.parameters())
     return model, optimizer, SpyScheduler(calls, optimizer), SpyLoss(calls, losses), SpyClip(calls), calls
 
 
@@ -40,7 +45,7 @@ def batch(rows=4, context=2, ids=None):
     return {"input_ids": input_ids, "labels": np.zeros(len(input_ids), dtype=np.int64)}
 
 
-_copy = np.array  # bound once (see global_norm)
+_copy, _sign = np.array, np.sign  # bound once (see global_norm)
 
 
 def names(calls):
@@ -76,11 +81,13 @@ class SpyModel:
     """Two parameters; forward returns (B, 3) logits; backward returns a gradient per parameter,
     linear in grad_logits."""
 
-    DIRECTION = [np.full(4, np.sqrt(1 / 8)), np.full((2, 3), np.sqrt(1 / 12))]  # global norm 1
+    DIRECTION = [np.full(4, 0.3), np.full((2, 3), np.sqrt(0.64 / 6))]  # norms 0.6 and 0.8: global norm 1
 
-    def __init__(self, calls, grad_norm):
+    def __init__(self, calls, grad_norm, dtype=np.float64):
         self.calls, self.grad_norm = calls, grad_norm
-        self.weights = [np.ones(4), np.ones((2, 3))]
+        # not parallel to DIRECTION: a step turns each array, not only shrinks it
+        self.weights = [np.array([1.0, -2.0, 3.0, 0.5], dtype=dtype),
+                        np.array([[2.0, -1.0, 0.5], [1.0, 1.5, -3.0]], dtype=dtype)]
 
     def parameters(self):
         return self.weights
@@ -124,10 +131,11 @@ class SpyClip:
 
 
 class SpyOptimizer:
-    """Records, for every step(), a copy of the gradient values it receives, their global norm and the lr."""
+    """Records, for every step(), a copy of the gradient values it receives, their global norm and the lr;
+    then updates the parameters in place as Adam's first step does: theta -= lr * sign(gradient)."""
 
-    def __init__(self, calls, lr):
-        self.calls, self.lr, self.received = calls, lr, []
+    def __init__(self, calls, lr, params):
+        self.calls, self.lr, self.params, self.received = calls, lr, params, []
 
     def zero_grad(self):
         self.calls.append(("zero_grad",))
@@ -135,6 +143,8 @@ class SpyOptimizer:
     def step(self, gradients):
         values = [_copy(g, dtype=np.float64) for g in gradients]
         self.received.append({"lr": self.lr, "values": values, "norm": global_norm(values)})
+        for param, g in zip(self.params, values):
+            param -= (self.lr * _sign(g)).astype(param.dtype)
         self.calls.append(("optimizer.step",))
 
     def state_dict(self):

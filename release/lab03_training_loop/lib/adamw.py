@@ -7,8 +7,10 @@ import numpy as np
 class AdamW:
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), in PyTorch's convention.
 
-    params: list of float arrays, any shapes; step() updates them in place and keeps their dtype.
-    lr: learning rate eta, a read/write attribute (a scheduler changes it between steps).
+    params: list of float arrays, any shapes; step() updates them in place and keeps their dtype. Or a list of
+        groups, PyTorch's form: dicts with "params" (a list of arrays) and optionally "weight_decay", "betas" and
+        "eps", which override the constructor's values for that group's arrays.
+    lr: learning rate eta, one read/write attribute for all groups (a scheduler changes it between steps).
     betas: (beta1, beta2), decay rates of the moment averages, each in [0, 1).
     eps: added to sqrt(v_hat), outside the square root.
     weight_decay: lambda; each step also subtracts lr * weight_decay * theta, with theta taken
@@ -20,7 +22,7 @@ class AdamW:
         raise NotImplementedError()
 
     def step(self, gradients):
-        """Update every parameter in place. gradients: list aligned with params, same shapes.
+        """Update every parameter in place. gradients: list aligned with params (group by group), same shapes.
 
         Raises ValueError, before changing anything, if the list length or a shape is wrong.
         """
@@ -31,7 +33,7 @@ class AdamW:
         """Nothing to reset: gradients are passed to step(), not accumulated here."""
 
     def state_dict(self):
-        """A copy of everything step() depends on: hyperparameters, t, and every m and v."""
+        """A copy of everything step() depends on: hyperparameters, every group's settings, t, and every m and v."""
         # YOUR CODE HERE
         raise NotImplementedError()
 

@@ -4,34 +4,68 @@ import math
 
 class AdamW:
     """A correct AdamW in PyTorch's style: parameter groups (a list of dicts holding the params and their
-    hyperparameters), `lr` a property that reads the first group and writes every group, a state dict per parameter
-    with its own "step" (all advanced once per call), and the update in the order of torch.optim.AdamW's
-    _single_tensor_adamw: decay first, m by lerp, denom = sqrt(v) / sqrt(1 - beta2**t) + eps, step size lr / (1 - beta1**t)."""
+    hyperparameters, filled from `defaults` as torch.optim.Optimizer.add_param_group does), `lr` a property that reads
+    the first group and writes every group, a state dict per parameter with its own "step" (all advanced once per call),
+    and the update in the order of torch.optim.AdamW's _single_tensor_adamw: decay first, m by lerp,
+    denom = sqrt(v) / sqrt(1 - beta2**t) + eps, step size lr / (1 - beta1**t). Unlike PyTorch, a group may not set lr
+    (the scheduler writes one lr for all groups) and an unknown key is refused rather than kept."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        self._check_group_values(dict(betas=betas, eps=eps, weight_decay=weight_decay))
         self.defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
-        self.param_groups = [dict(params=list(params), **self.defaults)]
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        self.param_groups = []
+        for param_group in param_groups:
+            self.add_param_group(param_group)
         self.state = [dict(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p)) for p in self._all_params()]
+
+    @staticmethod
+    def _check_group_values(group):
+        if not 0.0 <= group["eps"]:
+            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        if not 0.0 <= group["betas"][0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {group['betas'][0]}")
+        if not 0.0 <= group["betas"][1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {group['betas'][1]}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise ValueError(f"param_group must be a dict with 'params', but got {type(param_group).__name__}")
+        if "lr" in param_group:
+            raise ValueError("a parameter group may not set 'lr': one lr is shared by all groups (the scheduler sets it)")
+        unknown = [key for key in param_group if key not in ("params", "betas", "eps", "weight_decay")]
+        if unknown:
+            raise ValueError(f"parameter group has unknown options {unknown}")
+        group = dict(param_group)
+        group["params"] = list(group["params"])
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        group["betas"] = tuple(group["betas"])
+        self._check_group_values(group)
+        seen = self._all_params()
+        for k, param in enumerate(group["params"]):
+            if any(param is other for other in seen + group["params"][:k]):
+                raise ValueError("some parameters appear more than once in the parameter groups")
+        self.param_groups.append(group)
 
     def _all_params(self):
         return [p for group in self.param_groups for p in group["params"]]
 
     @property
     def lr(self):
-        return self.param_groups[0]["lr"]
+        return self.defaults["lr"]
 
     @lr.setter
     def lr(self, value):
+        self.defaults["lr"] = value
         for group in self.param_groups:
             group["lr"] = value
 
@@ -65,15 +99,24 @@ class AdamW:
         pass  # gradients are arguments of step(): nothing is stored between steps
 
     def state_dict(self):
+        packed, start = [], 0
+        for group in self.param_groups:  # as torch.optim.Optimizer.state_dict: parameters as their order indices
+            packed.append({**{k: v for k, v in group.items() if k != "params"},
+                           "params": list(range(start, start + len(group["params"])))})
+            start += len(group["params"])
         return {
             "state": {str(i): {"step": s["step"], "exp_avg": s["exp_avg"].copy(), "exp_avg_sq": s["exp_avg_sq"].copy()}
                       for i, s in enumerate(self.state)},
-            "param_groups": [{k: v for k, v in group.items() if k != "params"} for group in self.param_groups],
+            "param_groups": packed,
+            "lr": self.lr,
         }
 
     def load_state_dict(self, state_dict):
+        if len(state_dict["param_groups"]) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
         for group, saved in zip(self.param_groups, state_dict["param_groups"]):
             group.update(lr=saved["lr"], betas=tuple(saved["betas"]), eps=saved["eps"], weight_decay=saved["weight_decay"])
+        self.defaults["lr"] = state_dict["lr"]
         self.state = [dict(step=int(state_dict["state"][str(i)]["step"]),
                            exp_avg=np.array(state_dict["state"][str(i)]["exp_avg"], dtype=p.dtype),
                            exp_avg_sq=np.array(state_dict["state"][str(i)]["exp_avg_sq"], dtype=p.dtype))
