@@ -17,7 +17,7 @@ import pytest
 import course
 from course import ASSIGNMENT, REPO
 from hostile import FULL, HOSTILE, HUNT, MARKER, notebook_outputs
-from test_autograde import reference_answers
+from course import reference_answers
 from tools.course_guard import Guard
 from tools.inspection import Course
 
