@@ -9,7 +9,8 @@ Modules exported from the notebooks (edit the notebook, never the file; see lib/
     trainer.py    <- 04_training_loop.ipynb
 
 Provided helpers: losses.py (cross_entropy), model.py (CharMLP), data.py (corpus and batches),
-checkpoint.py (atomic save and load), plotting.py (training curves), export.py (the exporter).
+checkpoint.py (atomic save and load), plotting.py (training curves), sweep.py (the runs of notebook 04's
+learning-rate sweep), export.py (the exporter).
 
 Names are imported lazily, on first use, so that one broken module does not break the
 others, and `python -m lib.export` can always rebuild them.
@@ -23,6 +24,7 @@ _PUBLIC = {
     "clip_gradients": "clipping",
     "cross_entropy": "losses",
     "Trainer": "trainer",
+    "lr_sweep": "trainer",
 }
 
 __all__ = list(_PUBLIC)

@@ -13,7 +13,8 @@ class CharMLP:
 
     input_ids: (B, context) integer ids -> embeddings (B, context, embed) -> concatenated (B, context*embed)
     -> tanh hidden layer (B, hidden) -> logits (B, vocab_size).
-    parameters(): [E (vocab, embed), W1 (context*embed, hidden), b1 (hidden,), W2 (hidden, vocab), b2 (vocab,)]
+    parameters(): [E (vocab, embed), W1 (context*embed, hidden), W2 (hidden, vocab), b1 (hidden,), b2 (vocab,)]:
+    the matrices, then the biases, so that AdamW groups [matrices (decayed)], [biases (not)] keep this order.
     """
 
     def __init__(self, vocab_size, context=8, embed=16, hidden=256, seed=0, dtype=np.float32):
@@ -27,7 +28,7 @@ class CharMLP:
         self._cache = None
 
     def parameters(self):
-        return [self.E, self.W1, self.b1, self.W2, self.b2]
+        return [self.E, self.W1, self.W2, self.b1, self.b2]
 
     def forward(self, input_ids):
         """input_ids: (B, context) ints -> logits (B, vocab_size)."""
@@ -50,7 +51,7 @@ class CharMLP:
         grad_x = (grad_pre @ self.W1.T).reshape(*input_ids.shape, -1)  # (B, context, embed)
         grad_E = np.zeros_like(self.E)
         np.add.at(grad_E, input_ids, grad_x)  # rows of E used several times add up
-        return [grad_E, grad_W1, grad_b1, grad_W2, grad_b2]
+        return [grad_E, grad_W1, grad_W2, grad_b1, grad_b2]
 
     def sample(self, prompt_ids, length, temperature=1.0, seed=0):
         """Extend prompt_ids (at least `context` ids) by `length` sampled ids; returns the new ids only."""

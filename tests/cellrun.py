@@ -28,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # tests/ and the course root (tools.layout), also when run as a script
@@ -36,6 +37,7 @@ from tools.layout import HIDDEN_REGION, SOLUTION_REGION, cell_kind, notebooks, r
 
 IGNORED_STDERR = re.compile(r"\w*Warning: ")  # nbgrader_config.py's IgnorePattern: warnings cost no points
 HIDDEN, SOLUTION = region(HIDDEN_REGION), region(SOLUTION_REGION)
+FINISHED = "cellrun: this test ran to its end"
 
 
 def visible_code(source):
@@ -97,17 +99,31 @@ def run(notebook, answers=None, visible=False, timeout=60):
         folder = build_folder(tmp, answers or {}, visible)
         nb = nbformat.read(folder / f"{notebook}.ipynb", as_version=4)
         nb.cells = [cell for cell in nb.cells if cell.cell_type == "code" and cell_kind(cell) != "other"]
+        for cell in nb.cells:
+            if cell_kind(cell) == "test":  # a test that ran to its end prints this (none does if the kernel died)
+                cell.source += f"\nprint({FINISHED!r})"
         env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
-        client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
-                                resources={"metadata": {"path": str(folder)}})
-        client.execute(env=env, cwd=str(folder))
+        for attempt in (1, 2, 3):  # kernels started at once can race for a free port: the kernel dies at start
+            client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+                                    resources={"metadata": {"path": str(folder)}})
+            try:
+                client.execute(env=env, cwd=str(folder))
+            except DeadKernelError:  # the tests from the one that killed it never finish: they fail
+                pass
+            except RuntimeError as error:
+                if "before replying to kernel_info" in str(error) and attempt < 3:
+                    continue
+                raise
+            break
     results = {}
     for cell in nb.cells:
         if cell_kind(cell) == "test":
             errors = [out for out in cell.outputs if out.output_type == "error"]
             stderr = "".join(out.text for out in cell.outputs if out.output_type == "stream" and out.name == "stderr"
                              and not IGNORED_STDERR.search(out.text))
-            failure = f"{errors[0].ename}: {errors[0].evalue}" if errors else (f"stderr: {stderr[:300]}" if stderr.strip() else None)
+            finished = any(FINISHED in out.get("text", "") for out in cell.outputs if out.output_type == "stream")
+            failure = (f"{errors[0].ename}: {errors[0].evalue}" if errors else f"stderr: {stderr[:300]}" if stderr.strip()
+                       else None if finished else "KernelDied: the kernel died in this cell or before it")
             results[cell.metadata["nbgrader"]["grade_id"]] = failure
         elif cell_kind(cell) != "test" and any(out.output_type == "error" for out in cell.outputs):
             error = next(out for out in cell.outputs if out.output_type == "error")

@@ -8,6 +8,9 @@ FINITE = "skipped = not (math.isfinite(loss) and math.isfinite(grad_norm))"
 WATCH = "watch = self.diagnostics and self.steps % self.log_every == 0"
 GRAD_NORMS = "            grad_norms = [float(np.linalg.norm(g)) for g in grads]  #    each array's norm, before clipping\n"
 RATIO = "float(np.linalg.norm(p - b) / np.linalg.norm(b)) for p, b in zip(self.model.parameters(), before)"
+FINAL = "            final[i, j] = losses[-last:].mean()"
+DIVERGED = "            diverged[i, j] = not np.isfinite(losses).all() or losses.max() > losses[0] + rise"
+CHOICE = "CHOSEN_PEAK_LR = 1e-2"
 SKIPPED = "            self.skipped += 1                                      # nothing applied: parameters, m, v, schedule unchanged\n"
 
 MUTANTS = [
@@ -84,4 +87,30 @@ MUTANTS = [
     mutant("update_estimated_as_lr_times_gradient", "04_training_loop", "trainer",
            [(RATIO, "float(lr * np.linalg.norm(g) / np.linalg.norm(b)) for g, b in zip(grads, before)")],
            {"test_trainer_diagnostics"}, "lr * gradient"),
+    # --- items 14-16, the learning-rate sweep and the choice of a peak rate
+    mutant("sweep_seeds_in_the_outer_loop", "04_training_loop", "lr_sweep",
+           [("    for i, peak_lr in enumerate(peak_lrs):\n        for j, seed in enumerate(seeds):\n",
+             "    for j, seed in enumerate(seeds):\n        for i, peak_lr in enumerate(peak_lrs):\n")],
+           {"test_lr_sweep"}, "rates in the outer loop"),
+    mutant("sweep_final_of_every_loss", "04_training_loop", "lr_sweep",
+           [(FINAL, "            final[i, j] = losses.mean()")],
+           {"test_lr_sweep"}, "averaged every loss"),
+    mutant("sweep_final_one_loss_short", "04_training_loop", "lr_sweep",
+           [(FINAL, "            final[i, j] = losses[-last + 1:].mean()")],
+           {"test_lr_sweep"}, "one loss too few"),
+    mutant("sweep_divergence_from_the_final_loss", "04_training_loop", "lr_sweep",
+           [(DIVERGED, "            diverged[i, j] = not final[i, j] <= losses[0] + rise")],
+           {"test_lr_sweep"}, "greater than the first loss plus rise"),
+    mutant("sweep_non_finite_not_divergence", "04_training_loop", "lr_sweep",
+           [(DIVERGED, "            diverged[i, j] = np.nanmax(losses[np.isfinite(losses)]) > losses[0] + rise")],
+           {"test_lr_sweep"}, "not finite"),
+    mutant("sweep_rise_not_strict", "04_training_loop", "lr_sweep",
+           [(DIVERGED, DIVERGED.replace("losses.max() > losses[0] + rise", "losses.max() >= losses[0] + rise"))],
+           {"test_lr_sweep"}, "equal to it is not divergence"),
+    mutant("chose_a_rate_that_diverged", "04_training_loop", "peak_lr_choice",
+           [(CHOICE, "CHOSEN_PEAK_LR = 0.1")], {"test_peak_lr_choice"}, "every seed converged"),
+    mutant("chose_the_slowest_rate", "04_training_loop", "peak_lr_choice",
+           [(CHOICE, "CHOSEN_PEAK_LR = 1e-3")], {"test_peak_lr_choice"}, "within a factor of 3.5"),
+    mutant("chose_a_rate_not_swept", "04_training_loop", "peak_lr_choice",
+           [(CHOICE, "CHOSEN_PEAK_LR = 5e-3")], {"test_peak_lr_choice"}, "not one of the swept rates"),
 ]

@@ -71,7 +71,7 @@ def test_char_mlp_gradients_match_finite_differences():
     _, grad_logits = cross_entropy(model.forward(ids), labels)
     analytic = model.backward(grad_logits)
     assert [g.shape for g in analytic] == [p.shape for p in model.parameters()]
-    for name, param, grad in zip(["E", "W1", "b1", "W2", "b2"], model.parameters(), analytic):
+    for name, param, grad in zip(["E", "W1", "W2", "b1", "b2"], model.parameters(), analytic):
         np.testing.assert_allclose(grad, finite_difference(loss_of, param), atol=1e-8, err_msg=name)
 
 
@@ -165,3 +165,11 @@ def test_checkpoint_killed_mid_write_leaves_the_previous_one_intact(tmp_path):
     assert writer.returncode == -signal.SIGKILL, "the writer finished before it could be killed: make it slower"
     loaded = checkpoint.load(path)
     assert loaded["step"] == 1 and np.array_equal(loaded["w"], np.arange(3.0))
+
+
+def test_short_run_of_the_sweep_is_deterministic_and_starts_at_the_uniform_guess():
+    from lib.sweep import short_run
+    losses = short_run(1e-2, seed=0, steps=20)
+    assert len(losses) == 20 and all(isinstance(x, float) for x in losses)
+    assert abs(losses[0] - np.log(96)) < 0.05 and losses[-1] < losses[0]  # 96 characters in the corpus
+    assert short_run(1e-2, seed=0, steps=20) == losses and short_run(1e-2, seed=1, steps=20) != losses

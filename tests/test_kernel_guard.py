@@ -221,3 +221,21 @@ def test_the_guards_answer_is_keyed_by_its_secret():
     assert kernel_guard.answer("a", "challenge") == kernel_guard.answer("a", "challenge")
     compile(kernel_guard.install_code("secret"), "install", "exec")
     assert os.path.basename(kernel_guard.__file__) == "kernel_guard.py"
+
+
+def test_a_kernel_that_fails_to_start_is_replaced_before_any_cell_runs(tmp_path, monkeypatch):
+    """Two graders starting kernels at once can race for a free port ("Address already in use"): the kernel
+    dies before it answers. GuardedExecute starts another, since no cell has run yet."""
+    from nbclient import NotebookClient
+    real, failures = NotebookClient.start_new_kernel_client, []
+
+    def fails_once(self):
+        if not failures:
+            failures.append(self.km.kernel_id)
+            self._cleanup_kernel()  # as nbclient does when the kernel dies before replying to kernel_info
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(self)
+
+    monkeypatch.setattr(NotebookClient, "start_new_kernel_client", fails_once)
+    outputs = run(tmp_path, ("provided", "x = 2"), ("test", "print(x * 21)"))
+    assert failures and outputs == ["", "42\n"], outputs

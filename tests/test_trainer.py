@@ -237,7 +237,7 @@ def test_a_skipped_step_has_no_diagnostics_and_histories_with_them_save(train_id
         trainer.train_epoch(Batches(train_ids, 8, 16, steps=3, seed=0))
     assert ["update_ratios" in h for h in trainer.history] == [True, False, True]
     # step 1 runs at lr(0) = 0 (warmup): no parameter moves, and the zero biases' ratio is 0 / 0
-    assert [np.isnan(r) for r in trainer.history[0]["update_ratios"]] == [False, False, True, False, True]
+    assert [np.isnan(r) for r in trainer.history[0]["update_ratios"]] == [False, False, False, True, True]  # E, W1, W2, b1, b2
     trainer.save_history(tmp_path / "h.jsonl")
     assert [json.loads(line) for line in (tmp_path / "h.jsonl").read_text().splitlines()][-1] == trainer.history[-1]
     trainer.save_checkpoint(tmp_path / "ckpt.npz")

@@ -49,11 +49,20 @@ class GuardedExecute(Execute):
     check_timeout = Integer(5, help="Seconds a kernel may take to answer after an interrupt before it is replaced."
                             ).tag(config=True)
 
+    start_attempts = Integer(3, help="Kernels started for a notebook before its grading fails, if none could run a "
+                                     "cell: two graders that start kernels at once can race for a free port.").tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         """Run a notebook in a new kernel, the guard installed before its first cell."""
-        self._demonstrations = self._demonstration_sources(resources)
-        self._replay, self._guard_pending, self._marker = [], True, ""
-        return super().preprocess(nb, resources, km)
+        for attempt in range(1, self.start_attempts + 1):
+            self._demonstrations = self._demonstration_sources(resources)
+            self._replay, self._guard_pending, self._marker = [], True, ""
+            try:
+                return super().preprocess(nb, resources, km)
+            except Exception as error:  # noqa: BLE001  (retried only while no cell has run: nothing to undo)
+                if not self._guard_pending or attempt == self.start_attempts:
+                    raise
+                self.log.warning("the kernel did not start (%s); starting another (attempt %d)", error, attempt + 1)
 
     def _demonstration_sources(self, resources):
         info = (resources or {}).get("nbgrader", {})

@@ -1,0 +1,1 @@
+CHOSEN_PEAK_LR = 0.01
