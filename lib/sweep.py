@@ -22,21 +22,19 @@ CONTEXT, EMBED, HIDDEN = 8, 16, 128
 
 
 @functools.cache
-def training_ids():
-    """The training text's ids (the corpus's first 90%, as notebook 04 splits it)."""
+def corpus():
+    """(vocabulary size, the training text's ids), split as notebook 04 splits it; read once per kernel."""
     text = load_corpus()
-    return split(Vocabulary(text).encode(text))[0]
-
-
-def vocabulary_size():
-    return len(Vocabulary(load_corpus()))
+    vocab = Vocabulary(text)
+    return len(vocab), split(vocab.encode(text))[0]
 
 
 def short_run(peak_lr, seed, steps=SWEEP_STEPS):
     """Train a fresh small CharMLP (seed) at this peak rate for `steps` steps; its training losses, one per
     step (a skipped step's is not finite). Warnings (skipped steps, overflow) are silenced: the losses show them."""
     from lib import AdamW, LRScheduler, Trainer  # your code, imported when a run starts
-    model = CharMLP(vocabulary_size(), context=CONTEXT, embed=EMBED, hidden=HIDDEN, seed=seed)
+    vocabulary_size, training_ids = corpus()
+    model = CharMLP(vocabulary_size, context=CONTEXT, embed=EMBED, hidden=HIDDEN, seed=seed)
     matrices = [p for p in model.parameters() if p.ndim >= 2]  # E, W1, W2: decayed
     biases = [p for p in model.parameters() if p.ndim < 2]     # b1, b2: not decayed
     optimizer = AdamW([{"params": matrices}, {"params": biases, "weight_decay": 0.0}], lr=peak_lr,
@@ -45,5 +43,5 @@ def short_run(peak_lr, seed, steps=SWEEP_STEPS):
     trainer = Trainer(model, optimizer, scheduler, max_grad_norm=2.0)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        trainer.train_epoch(Batches(training_ids(), CONTEXT, SWEEP_BATCH, steps=steps, seed=seed))
+        trainer.train_epoch(Batches(training_ids, CONTEXT, SWEEP_BATCH, steps=steps, seed=seed))
     return [h["loss"] for h in trainer.history if "loss" in h]
