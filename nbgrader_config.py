@@ -46,5 +46,9 @@ c.OverwriteCells.add_missing_cells = True
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\w*Warning: "
 
+# Collecting from an exchange that every student can write to: a folder in another student's name, or
+# a link to the course's own files, is refused and reported, not collected (tools/exchange.py).
+c.ExchangeFactory.collect = "tools.exchange.SafeCollect"
+
 # Feedback shows each test's result and message, never the hidden tests' code (reusable next term).
 c.GenerateFeedback.preprocessors = [HideHiddenTests, *default(GenerateFeedback, "preprocessors")]

@@ -25,26 +25,18 @@ from pathlib import Path
 
 import pytest
 
+import browsing
 import course
-from course import ASSIGNMENT, RELEASE, REPO, SOURCE
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (uv sync)")
+from browsing import CHROMIUM, chromium, new_page, write_user_settings
+from course import ASSIGNMENT, RELEASE, SOURCE
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's Chromium is missing: apt-get install chromium (.ci/run does)"),
 ]
 
-ARTIFACTS = Path(os.environ.get("BROWSER_ARTIFACTS", REPO / "artifacts" / "browser"))
 STARTUP_SECONDS = 60
 RUN_SECONDS = 90
-# Every cell in the DOM (JupyterLab 4 otherwise renders only the cells near the viewport), and no
-# news or update checks: the machine has no network beyond the package registries.
-USER_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": '{"windowingMode": "none"}',
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": '{"fetchNews": "false", "checkForUpdates": false}',
-}
 
 
 def free_port():
@@ -59,10 +51,7 @@ def jupyter_lab(root, home):
 
     Yields the base URL with the token (http://127.0.0.1:PORT/?token=...)."""
     env = course.quiet_env(home)
-    for name, text in USER_SETTINGS.items():
-        path = Path(home) / ".jupyter" / "lab" / "user-settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    write_user_settings(home)
     token, port = uuid.uuid4().hex, free_port()
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
@@ -100,33 +89,18 @@ def wait_for_server(base, token, server, log):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
-    try:
+def page(browser):
+    with new_page(browser) as page:
         yield page
-    finally:
-        context.close()
 
 
 def shot(page, name):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    browsing.shot(page, "browser", name)
 
 
 def run_all_and_wait(page):

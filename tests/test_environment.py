@@ -49,8 +49,9 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one():
 
 # The student kit's own environment: requirements.txt in the assignment folder, copied into the release.
 KIT_REQUIREMENTS = SOURCE / "requirements.txt"
-# In pyproject.toml for the course's own tests only: re-executing the notebooks, driving a browser.
-DEVELOPER_ONLY = {"nbval", "playwright"}
+# In pyproject.toml, not in the kit: nbval and playwright run the course's own tests; jupyterhub serves
+# the course on a hub (deploy/jupyterhub/), never on a student's own machine.
+DEVELOPER_ONLY = {"nbval", "playwright", "jupyterhub"}
 
 
 def kit_requirements(path=KIT_REQUIREMENTS):

@@ -50,14 +50,21 @@ def folder_outside_tmp():
     pytest.skip("no writable folder outside /tmp")
 
 
+# The students whose attacks reach for files (the course, the machine, the grader's own code): what
+# they get could depend on where the course lives. The others' outcome cannot, and they are graded
+# once, in the class under /tmp (the second class takes half the time).
+REACH_FOR_FILES = {"hostile_escapes", "hostile_hunts_secrets", "hostile_quotes_tests", "hostile_rewrites_provided",
+                   "hostile_disables_guard", "hostile_files"}
+
+
 @pytest.fixture(scope="module", params=["course_in_tmp", "course_outside_tmp"])
 def graded(request, tmp_path_factory):
     """The hostile class graded with the course under /tmp, and in a folder outside it, where a
     sandbox that only hid /tmp would show the course to student code."""
     if request.param == "course_in_tmp":
-        base = tmp_path_factory.mktemp("class")
+        base, hostiles = tmp_path_factory.mktemp("class"), HOSTILE
     else:
-        base = folder_outside_tmp()
+        base, hostiles = folder_outside_tmp(), [h for h in HOSTILE if h.student in REACH_FOR_FILES]
         request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
     root = course.copy_course(base / "course")
     (root / MARKER).write_text("the escape attempt of tests/hostile.py may attack this course, and only this one\n")
@@ -65,7 +72,7 @@ def graded(request, tmp_path_factory):
     reference = reference_answers()
     course.hand_in(root, "reference", reference)
     course.hand_in(root, "blank", {})
-    for hostile in HOSTILE:
+    for hostile in hostiles:
         folder = course.hand_in(root, hostile.student, hostile.answers(reference))
         if hostile.damage:
             hostile.damage(folder)
@@ -73,9 +80,15 @@ def graded(request, tmp_path_factory):
     first = grade(root)
     after = course_files(root)
     course.nbgrader(root, "generate_feedback", ASSIGNMENT)
-    yield {"root": root, "run": first, "before": before, "after": after, "scores": course.scores(root)}
+    yield {"root": root, "run": first, "before": before, "after": after, "scores": course.scores(root),
+           "hostiles": hostiles}
     escaped = Path(sys.prefix).parent / "HOSTILE_ESCAPE.txt"  # hostile.ESCAPE's first target; written only without bubblewrap
     escaped.unlink(missing_ok=True)
+
+
+def in_class(graded, hostile):
+    if hostile not in graded["hostiles"]:
+        pytest.skip(f"{hostile.student} reaches for no file: graded in the class under /tmp only")
 
 
 def totals(scores, student):
@@ -84,7 +97,7 @@ def totals(scores, student):
 
 def test_grading_finishes_and_records_every_student(graded):
     assert graded["run"].returncode == 0, graded["run"].stderr[-3000:]
-    assert set(graded["scores"]) == {"reference", "blank", *(h.student for h in HOSTILE)}
+    assert set(graded["scores"]) == {"reference", "blank", *(h.student for h in graded["hostiles"])}
 
 
 def test_honest_submissions_are_unharmed(graded):
@@ -94,19 +107,21 @@ def test_honest_submissions_are_unharmed(graded):
 
 @pytest.mark.parametrize("hostile", [h for h in HOSTILE if not h.at_most], ids=lambda h: h.student)
 def test_each_submission_gets_what_its_honest_code_earns(graded, hostile):
+    in_class(graded, hostile)
     assert totals(graded["scores"], hostile.student) == hostile.expected(), (
         f"{hostile.student}: see {graded['root']}/autograded/{hostile.student}")
 
 
 @pytest.mark.parametrize("hostile", [h for h in HOSTILE if h.at_most], ids=lambda h: h.student)
 def test_cheating_earns_nothing_beyond_the_same_code_without_the_cheats(graded, hostile):
+    in_class(graded, hostile)
     cheat, honest = totals(graded["scores"], hostile.student), totals(graded["scores"], hostile.at_most)
     assert all(cheat[nb] <= honest[nb] for nb in honest), f"{hostile.student} {cheat} vs {hostile.at_most} {honest}"
 
 
 def test_problems_are_reported_to_the_instructor(graded):
     report = (graded["root"] / "grading" / "problems.txt").read_text()
-    for hostile in HOSTILE:
+    for hostile in graded["hostiles"]:
         for phrase in hostile.problems:
             assert f"{hostile.student}: " in report and phrase in report, f"problems.txt lacks {phrase!r}:\n{report}"
     graded_notebook = graded["root"] / "autograded" / "hostile_files" / ASSIGNMENT / "02_lr_schedules.ipynb"
@@ -190,6 +205,7 @@ def test_no_hidden_test_or_solution_reaches_a_student(graded):
 
 def test_a_failure_is_contained_to_its_cells(graded):
     """The kernel died in one test of each notebook of hostile_crashes: later tests still ran and passed."""
+    in_class(graded, next(h for h in HOSTILE if h.student == "hostile_crashes"))
     scores = graded["scores"]["hostile_crashes"]
     assert scores["01_adamw"]["test_adamw_state_dict"][0] == 0 and scores["01_adamw"]["test_adamw_bad_input"][0] == 2
     outputs = notebook_outputs(graded["root"] / "autograded" / "hostile_crashes" / ASSIGNMENT / "01_adamw.ipynb")
@@ -226,3 +242,20 @@ def test_without_bubblewrap_grading_refuses_unless_told_it_may_run_unconfined(tm
     kernel = subprocess.run([sys.executable, str(root / "tools" / "sandbox_kernel.py"), "-f", str(tmp_path / "none.json")],
                             cwd=tmp_path, capture_output=True, text=True, env=no_bwrap)
     assert kernel.returncode != 0 and "bubblewrap is not installed" in kernel.stderr, kernel.stderr
+
+
+def test_a_submission_without_notebooks_keeps_its_timestamp_for_feedback(tmp_path):
+    """nbgrader's release_feedback reads each student's timestamp.txt and submission_secret.txt, and stops
+    for everyone at the first one missing: a submission whose notebooks were all left out (links refused by tools/exchange.py,
+    say) must still carry it through grading into its feedback."""
+    root = course.copy_course(tmp_path / "course")
+    course.nbgrader(root, "generate_assignment", ASSIGNMENT)
+    folder = root / "submitted" / "mallory" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    written = {"timestamp.txt": "2026-11-27 10:00:00.000000 UTC", "submission_secret.txt": "0123abcd"}
+    for name, text in written.items():
+        (folder / name).write_text(text)
+    assert grade(root).returncode == 0
+    course.nbgrader(root, "generate_feedback", ASSIGNMENT)
+    for name, text in written.items():
+        assert (root / "feedback" / "mallory" / ASSIGNMENT / name).read_text() == text

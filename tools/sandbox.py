@@ -100,6 +100,9 @@ def grade_one(course, student, template_db, keep=False):
         if graded.is_dir():
             shutil.copytree(graded, out / course.assignment, symlinks=True)
         (out / course.assignment).mkdir(parents=True, exist_ok=True)
+        for name in ("timestamp.txt", "submission_secret.txt"):  # release_feedback needs them, graded notebooks or not
+            if (staged / name).is_file() and not (out / course.assignment / name).exists():
+                shutil.copyfile(staged / name, out / course.assignment / name)
         try:
             scores = saved_scores(box / layout.GRADEBOOK, course, student)
         except Exception:  # noqa: BLE001  (no submission in the sandbox's gradebook: nothing was graded)
