@@ -279,7 +279,7 @@ def test_instructor_collects_grades_and_students_fetch_their_own_feedback(hub, b
     submitted = hub.course / layout.SUBMITTED_FOLDER
     assert f"written by {cli}" in (submitted / cli / ASSIGNMENT / "01_adamw.ipynb").read_text(), "the forgery was collected"
     assert not (submitted / mallory / ASSIGNMENT / "01_adamw.ipynb").exists(), "the link to the solutions was followed"
-    assert f"is owned by {mallory}, not by {cli} (cheating attempt?)" in collected, collected
+    assert f"is owned by {mallory}, not by {cli}; cheating attempt?" in collected, collected
     assert f"Not collected: 01_adamw.ipynb in {mallory}+" in collected, collected
     graded = as_user(hub, hub.instructor, "python", "tools/grade.py", ASSIGNMENT, cwd=hub.course)
     assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-3000:]

@@ -89,15 +89,15 @@ class SafeCollect(ExchangeCollect):
         if record.get("refusal"):
             return record["refusal"]
         if not stat.S_ISDIR(st.st_mode):
-            return "is not a folder (a link?)"
+            return "is not a folder (a link?); cheating attempt?"
         if self.check_owner and owner_of(st) != record["username"]:  # nbgrader's option: off where one user plays all
-            return f"is owned by {owner_of(st)}, not by {record['username']}"
+            return f"is owned by {owner_of(st)}, not by {record['username']}; cheating attempt?"
         for name in SUBMIT_WRITES:
             try:
                 if not stat.S_ISREG(os.lstat(os.path.join(path, name)).st_mode):
-                    return f"has a {name} that is not a file"
-            except FileNotFoundError:
-                return f"has no {name}: `nbgrader submit` did not make it"
+                    return f"has a {name} that is not a file; cheating attempt?"
+            except FileNotFoundError:  # submit writes it last: a submission still arriving has none yet
+                return f"has no {name} yet: still being submitted (collect --update again), or not made by `nbgrader submit`"
         return None
 
     def genuine(self, record):
@@ -105,7 +105,7 @@ class SafeCollect(ExchangeCollect):
         why = self.refusal(record)
         if why is None:
             return record
-        self.log.error("Not collected: %s %s (cheating attempt?)", record["filename"], why)
+        self.log.error("Not collected: %s %s", record["filename"], why)
         pattern = Path(self.inbound_path).glob(f"{record['username']}+{self.coursedir.assignment_id}+*")
         own = [r for r in map(self._path_to_record, map(str, pattern)) if r["username"] == record["username"]
                and self.refusal(r) is None]
