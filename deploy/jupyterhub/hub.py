@@ -15,7 +15,7 @@ recorded in PREFIX/state.json, so that `down` removes exactly that:
   - the course, copied into the instructor's home: sources, solutions and gradebook, readable by them alone;
   - the hub itself, on 127.0.0.1, started in the background (its log: PREFIX/hub/jupyterhub.log).
 
-Standard library only: `down` must work whatever state `up` left the machine in.
+Standard library only at import: `down` must work whatever state `up` left the machine in.
 """
 import argparse
 import json
@@ -130,16 +130,10 @@ def configure_environment(venv, course_id, exchange):
 
 def install_course(instructor, venv):
     """Copy the course into the instructor's home and give them the formgrader, pointed at it."""
+    from tools.handin import copy_course  # not at the top: `down` runs without the environment's packages
+
     home = Path(pwd.getpwnam(instructor).pw_dir)
-    course = home / layout.COURSE_ID
-    for name in layout.COURSE_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, course / name, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        else:
-            course.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, course / name)
+    course = copy_course(home / layout.COURSE_ID, REPO)
     config = home / ".jupyter" / "nbgrader_config.py"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text("# Written by deploy/jupyterhub/hub.py: the formgrader and nbgrader work on the course in ~/"
