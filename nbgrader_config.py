@@ -11,7 +11,8 @@ from nbgrader.converters import Autograde, GenerateFeedback  # noqa: E402
 from nbgrader.preprocessors import Execute  # noqa: E402
 
 from tools import layout  # noqa: E402
-from tools.grading import GuardedExecute, HideHiddenTests  # noqa: E402
+from tools.feedback import FeedbackExporter  # noqa: E402
+from tools.grading import GuardedExecute, HideHiddenTests, SandboxOnlyExporter  # noqa: E402
 from tools.kit import post_convert_hook  # noqa: E402
 
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
@@ -38,6 +39,10 @@ c.Autograde.autograde_preprocessors = [GuardedExecute if step is Execute else st
 assert GuardedExecute in c.Autograde.autograde_preprocessors, "nbgrader's autograde pipeline no longer has Execute"
 c.GuardedExecute.timeout = 10
 c.GuardedExecute.source_root = str(COURSE / layout.SOURCE_FOLDER)
+# The formgrader's Autograde button would start kernels in the Jupyter server, with the instructor's rights:
+# it is refused, before anything changes, and its error dialog says to grade with tools/grade.py (the
+# sandbox). Plain `nbgrader autograde` runs, with a warning in its log (GuardedExecute).
+c.Autograde.exporter_class = SandboxOnlyExporter
 # A test cell the student deleted is put back, and graded as the instructor wrote it.
 c.OverwriteCells.add_missing_cells = True
 
@@ -52,3 +57,12 @@ c.ExchangeFactory.collect = "tools.exchange.SafeCollect"
 
 # Feedback shows each test's result and message, never the hidden tests' code (reusable next term).
 c.GenerateFeedback.preprocessors = [HideHiddenTests, *default(GenerateFeedback, "preprocessors")]
+# The page names each test in its summary, wraps long failure messages, and carries its own MathJax:
+# students may read it with no network (tools/feedback.py).
+c.GenerateFeedback.exporter_class = FeedbackExporter
+
+# The instructor's settings for this machine (the exchange's folder...), kept out of the repository
+# (.gitignore): tools/setup_exchange.py writes them. Loaded last, so they may override anything above.
+LOCAL_SETTINGS = COURSE / "nbgrader_config.local.py"
+if LOCAL_SETTINGS.is_file():
+    load_subconfig(str(LOCAL_SETTINGS))  # noqa: F821  (traitlets provides load_subconfig)

@@ -2,8 +2,10 @@
 
 Each mutant applies exact text edits to the reference solution of one student cell (each
 `old` must occur exactly once, so a mutant cannot silently rot when the reference changes),
-names the test cells that must score zero (the cell whose message targets the mistake, plus
-any other cell it is known to break), and a phrase that one of their messages must contain.
+names the test cells of its concept, which must all score zero (`must_fail`), and a phrase that one of
+their messages must contain (`says`). No other cell may lose points, except the notebook's end-to-end
+cells (END_TO_END in mutants_0N.py: trajectories, whole runs), whose message must then name the mistake
+(`known_as`, by default `says`). tests/mutant_table.py prints which cells each mutant fails.
 """
 from dataclasses import dataclass
 
@@ -18,6 +20,7 @@ class Mutant:
     edits: tuple
     must_fail: frozenset
     says: str
+    known_as: str
 
     @property
     def student(self):
@@ -29,5 +32,5 @@ class Mutant:
         return {**reference, self.notebook: {**cells, self.cell: mutate(cells[self.cell], self.edits)}}
 
 
-def mutant(name, notebook, cell, edits, must_fail, says):
-    return Mutant(name, notebook, cell, tuple(edits), frozenset(must_fail), says)
+def mutant(name, notebook, cell, edits, must_fail, says, known_as=None):
+    return Mutant(name, notebook, cell, tuple(edits), frozenset(must_fail), says, known_as or says)

@@ -1,6 +1,7 @@
 """`nbgrader autograde` itself grades the reference solution, the untouched release, independent
 correct solutions and every mutant: full marks, zero, full marks, and lost points in the cells
-whose messages target each mistake.
+whose messages target each mistake, and in no other cell but end-to-end ones that name the mistake
+(one mistake, one concept: tests/mutant_table.py prints the whole table).
 
 Slow (a kernel per graded notebook): `pytest -m "not autograde"` skips it.
 """
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import course
+import mutant_table
 from course import reference_answers
 from mutants import MUTANTS
 
@@ -104,3 +106,21 @@ def test_mutant_loses_points_where_targeted(graded, mutant):
     targeted = [messages.get(cell, "") for cell in sorted(mutant.must_fail)]
     assert any(mutant.says in text for text in targeted), (
         f"no failing cell of mutant {mutant.name} says {mutant.says!r}; messages: {messages}")
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.student)
+def test_mutant_loses_points_only_in_its_concept(graded, mutant):
+    """A mistake costs points in its own concept's cells and, beyond them, only in end-to-end cells (a trajectory,
+    a whole run) whose message names it: a student is never sent to a concept that is right."""
+    folders, scores = graded
+    messages = course.failure_messages(folders[mutant.student], mutant.student, mutant.notebook)
+    failed = {cell: messages.get(cell, "") for cell, (score, maximum) in scores[mutant.student][mutant.notebook].items()
+              if score < maximum}
+    stray = mutant_table.stray_cells(mutant, failed)
+    assert not stray, (f"mutant {mutant.name} lost points outside its concept {sorted(mutant.must_fail)} in {stray}: "
+                       f"{ {cell: failed[cell] for cell in stray} }")
+    unnamed = mutant_table.unnamed_end_to_end(mutant, failed)
+    assert not unnamed, (f"end-to-end cells {unnamed} failed for mutant {mutant.name} without naming its mistake "
+                         f"({mutant.known_as!r}): { {cell: failed[cell] for cell in unnamed} }")
+    healed = mutant_table.healed_leaks(mutant, failed)
+    assert not healed, f"mutant {mutant.name} no longer fails {healed}: remove them from KNOWN_LEAKS in its mutants_0N.py"

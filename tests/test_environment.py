@@ -6,6 +6,7 @@ import importlib.metadata
 import re
 import sys
 import tomllib
+from pathlib import Path
 
 import nbformat
 import yaml
@@ -23,9 +24,33 @@ def pyproject_requirements():
     return found
 
 
+def is_local(entry):
+    """A pip entry of environment.yml that is a folder of this repository, not a requirement."""
+    return entry.startswith(("./", "../"))
+
+
 def conda_requirements():
+    """{name: specifier} of environment.yml: conda packages, the requirements of its pip section, and its local
+    packages (by the name in their pyproject.toml, as pyproject.toml's [tool.uv.sources] maps them)."""
     spec = yaml.safe_load((REPO / "environment.yml").read_text())
-    return {Requirement(dep).name.lower(): str(Requirement(dep).specifier) for dep in spec["dependencies"]}
+    found = {}
+    for dep in spec["dependencies"]:
+        if isinstance(dep, dict):
+            for entry in dep["pip"]:
+                if is_local(entry):
+                    found[tomllib.loads((REPO / entry / "pyproject.toml").read_text())["project"]["name"]] = ""
+                else:
+                    found[Requirement(entry).name.lower()] = str(Requirement(entry).specifier)
+        elif dep != "pip":
+            found[Requirement(dep).name.lower()] = str(Requirement(dep).specifier)
+    return found
+
+
+def test_local_packages_come_from_the_same_folder_for_uv_and_conda():
+    sources = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["uv"]["sources"]
+    spec = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip = next(dep["pip"] for dep in spec["dependencies"] if isinstance(dep, dict))
+    assert sorted(Path(source["path"]) for source in sources.values()) == sorted(Path(p) for p in pip if is_local(p))
 
 
 def test_environment_yml_lists_the_same_packages_and_versions_as_pyproject():
@@ -50,8 +75,10 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one():
 # The student kit's own environment: requirements.txt in the assignment folder, copied into the release.
 KIT_REQUIREMENTS = SOURCE / "requirements.txt"
 # In pyproject.toml, not in the kit: nbval and playwright run the course's own tests; jupyterhub serves
-# the course on a hub (deploy/jupyterhub/), never on a student's own machine.
-DEVELOPER_ONLY = {"nbval", "playwright", "jupyterhub"}
+# the course on a hub (deploy/jupyterhub/), never on a student's own machine; lab03-jupyter-settings lets the
+# course's own environment run as root (a student's server runs as the student); django-static-mathjax gives the
+# instructor's feedback pages their MathJax (tools/feedback.py): students only read the pages.
+DEVELOPER_ONLY = {"nbval", "playwright", "jupyterhub", "lab03-jupyter-settings", "django-static-mathjax"}
 
 
 def kit_requirements(path=KIT_REQUIREMENTS):

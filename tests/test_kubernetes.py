@@ -187,7 +187,8 @@ def test_an_instructor_pod_mounts_the_whole_exchange(tmp_path):
 
 def test_the_image_is_the_locked_environment_without_the_course():
     copies = re.findall(r"^COPY (.*)$", DOCKERFILE, re.M)
-    assert copies == ["pyproject.toml uv.lock ./"]  # never lib/, the notebooks or the gradebook
+    # never lib/, the notebooks or the gradebook: the lock, and the settings package it installs
+    assert copies == ["pyproject.toml uv.lock ./", "deploy/jupyter-settings deploy/jupyter-settings"]
     assert "uv sync --locked" in DOCKERFILE
     assert f'"jupyterhub=={CHART["jupyterhub"]}"' in DOCKERFILE  # the hub's major version
 

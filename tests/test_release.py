@@ -87,7 +87,8 @@ def test_source_assignment_links_to_the_course_lib():
 INSTRUCTOR_ONLY = {
     "the course's tools/": r"(?<![\w.-])tools/",
     "the shared folder": r"\.\./shared",
-    "nbgrader's course configuration": r"(?<![\w.-])nbgrader_config\.py",
+    # (a student's own ~/.jupyter/nbgrader_config.py is theirs: it tells nbgrader where the exchange is)
+    "nbgrader's course configuration": r"(?<![\w./-])nbgrader_config\.py",
     "the gradebook": r"(?<![\w.-])gradebook\.db",
     "the grading script": r"(?<![\w.-])grade\.py",
     "the source notebooks": rf"(?<![\w.-]){layout.SOURCE_FOLDER}/{ASSIGNMENT}",
@@ -111,7 +112,8 @@ def test_instructor_only_patterns_find_paths_and_not_plain_words():
                "run grade.py", "notebooks/lab03_training_loop/01_adamw.ipynb", "uv.lock", "as the lab\nbrief says"]
     for text in flagged:
         assert instructor_mentions(text), text
-    for text in ["a brief period of confusion", "webtools/demoroniser/", "the shared state", "autograde.py",
+    for text in ["a brief period of confusion", "webtools/demoroniser/", "your ~/.jupyter/nbgrader_config.py",
+                 "the shared state", "autograde.py",
                  "pip install -r requirements.txt", "hidden tests run at grading"]:
         assert not instructor_mentions(text), text
 

@@ -15,7 +15,9 @@ For each submission in submitted/<student>/<assignment>/, in four steps:
      and the notebooks into autograded/, one student at a time (SQLite never sees two writers); then
      any change to the course's files is undone and reported (tools/course_guard.py);
   4. report (tools/report.py): grading/grades.csv, grading/tests.csv, grading/problems.txt.
-Students recorded from an unchanged submission are skipped: an interrupted run resumes where it stopped.
+Students recorded from an unchanged submission are skipped: an interrupted run resumes where it stopped,
+and after a resubmission (`nbgrader collect --update`) only that student is graded again. The last lines
+say who was graded and who was skipped.
 """
 import argparse
 import json
@@ -113,22 +115,45 @@ def main(argv=None):
     students = course.submissions(args.student)
     recorder = Recorder(course, students)
     if args.record_only:
-        for student in sorted(p.name for p in course.executed.iterdir()) if course.executed.is_dir() else []:
+        recorded = sorted(p.name for p in course.executed.iterdir()) if course.executed.is_dir() else []
+        for student in recorded:
             recorder.finish(student, recorder.state["problems"].get(student, []))
+        done = f"recorded {some(recorded)} from grading/executed/"
     else:
         todo = recorder.todo(students, args.force)
         print(f"{len(students)} submissions, {len(students) - len(todo)} already graded, {len(todo)} to grade "
               f"with {args.jobs} at a time", file=sys.stderr)
         if todo:
             grade_class(course, recorder, todo, args)
+        done = what_was_done(todo, [s for s in students if s not in todo])
     scores = write_reports(course, recorder.state["problems"])
     undone = recorder.guard.undo_changes()
     if undone:
         print(f"restored after grading: {', '.join(undone)}", file=sys.stderr)
     shutil.rmtree(recorder.guard.backup, ignore_errors=True)
     problems = sum(len(m) for m in recorder.state["problems"].values())
-    print(f"graded {len(scores)} students; grading/grades.csv, grading/tests.csv, grading/problems.txt "
+    print(f"{done}\nthe class ({some(scores, names=False)}): grading/grades.csv, grading/tests.csv, grading/problems.txt "
           f"({problems} problem{'s' * (problems != 1)} reported)", file=sys.stderr)
+
+
+def some(students, names=True):
+    """'no students', '1 student (ada)', '12 students (ada, ..., and 2 more)'; without names, the count only."""
+    count = f"{len(students) or 'no'} student{'s' * (len(students) != 1)}"
+    return f"{count} ({listed(students)})" if names and students else count
+
+
+def listed(students, shown=10):
+    """'ada, bob, cy', or the first shown names and how many more."""
+    students = sorted(students)
+    return ", ".join(students[:shown]) + (f", and {len(students) - shown} more" if len(students) > shown else "")
+
+
+def what_was_done(graded, skipped):
+    """What a run did, for the instructor: a rerun after one resubmission grades that student only, and says so."""
+    if not graded and not skipped:
+        return "graded no students: no submission found in submitted/ (collect first?)"
+    done = f"graded {some(graded)}"
+    return done + (f"; {len(skipped)} unchanged since last recorded ({listed(skipped)})" if skipped else "")
 
 
 if __name__ == "__main__":

@@ -17,21 +17,32 @@ GuardedExecute replaces nbgrader's Execute in `nbgrader autograde` (nbgrader_con
     drop the whole submission.
   - It keeps the first max_output_bytes of output per cell, and says how many bytes it cut.
 
+SandboxOnlyExporter is Autograde's exporter (nbgrader_config.py): an autograde started through nbgrader's
+API (the formgrader's Autograde button) is refused before nbgrader touches anything, because its kernels
+would run student code with the instructor's rights; tools/grade.py grades in the bubblewrap sandbox.
+Plain `nbgrader autograde` is refused too, unless it runs in that sandbox (tools/sandbox.py) or is told
+the notebooks are trusted (`--SandboxOnlyExporter.unconfined=True`, the course's own tests); then
+GuardedExecute warns in its log that its kernel is not the sandbox's.
+
 HideHiddenTests runs in `nbgrader generate_feedback`: the hidden tests' code is removed, and a
 failing test shows its message, not a traceback that would quote the hidden code.
 """
 import json
 import secrets
+import textwrap
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async, run_sync
+from nbconvert.exporters import NotebookExporter
 from nbformat import NotebookNode, read
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
+from nbgrader.converters.base import NbGraderException
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 
 from tools import kernel_guard
 from tools.layout import cell_kind
+from tools.sandbox import KERNEL as SANDBOX_KERNEL
 
 
 def error_output(ename, evalue):
@@ -54,6 +65,8 @@ class GuardedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         """Run a notebook in a new kernel, the guard installed before its first cell."""
+        if self.kernel_name != SANDBOX_KERNEL:  # plain `nbgrader autograde`: fine for trusted code only
+            self.log.warning(unconfined_warning(resources))
         for attempt in range(1, self.start_attempts + 1):
             self._demonstrations = self._demonstration_sources(resources)
             self._replay, self._guard_pending, self._marker = [], True, ""
@@ -238,6 +251,93 @@ class GuardedExecute(Execute):
         self.kc = self.km.client()
         await ensure_async(self.kc.start_channels())
         await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
+
+
+# --- autograding only in the sandbox ---
+
+def grade_command(assignment, student=None):
+    """The command that grades in the sandbox (tools/grade.py), for one student or the class."""
+    one = f" --student {student} --force" if student and student != "*" else ""
+    return f"uv run python tools/grade.py {assignment or '<assignment>'}{one}"
+
+
+def unconfined_warning(resources):
+    """What plain `nbgrader autograde` logs before it starts a kernel that is not the sandbox's."""
+    assignment = (resources or {}).get("nbgrader", {}).get("assignment")
+    return ("this kernel is not the grading sandbox: the notebook's code runs with your rights and can read and change "
+            "the course (solutions, hidden tests, gradebook). Fine for submissions you trust (the course's tests, "
+            f"your own dry runs); grade students with `{grade_command(assignment)}` (bubblewrap)")
+
+
+class SandboxRequired(NbGraderException):
+    """An autograde refused because its kernels would not run in tools/grade.py's sandbox."""
+
+
+def started_by_api(configurable):
+    """True if configurable belongs to an nbgrader command started through nbgrader's Python API
+    (NbGraderAPI), as the formgrader's buttons start them, and not from the command line."""
+    from nbgrader.apps.api import NbGraderAPI  # here: loaded by then in any process that can get here
+
+    while configurable is not None:
+        if isinstance(configurable, NbGraderAPI):
+            return True
+        configurable = configurable.parent
+    return False
+
+
+def refusal(assignment, student):
+    """The formgrader's answer to its Autograde button, in lines that fit its error dialog (a <pre> that
+    does not wrap: a long line would be cut at the dialog's edge)."""
+    def fill(text):
+        return textwrap.fill(text, width=64)
+
+    return "\n".join([
+        fill("The formgrader does not autograde in this course: its kernels would run the student's code with "
+             "your rights, outside the bubblewrap sandbox, where it could read the solutions and hidden tests "
+             "and change the gradebook. Nothing was graded or changed."),
+        "Grade in a terminal, in the course folder:",
+        f"  {grade_command(assignment, student)}",
+        "or the whole class:",
+        f"  {grade_command(assignment)}",
+        fill("then reload this page: the formgrader shows the grades, and manual grading and feedback work as "
+             "usual."),
+    ])
+
+
+class SandboxOnlyExporter(NotebookExporter):
+    """Autograde's exporter (nbgrader_config.py sets it): refuses an autograde whose kernels would not be the
+    sandbox's. The formgrader's button (nbgrader's API) is always refused; `nbgrader autograde` on the command
+    line is refused unless tools/sandbox.py runs it (the sandbox's kernel) or it is told the notebooks are
+    trusted (`--SandboxOnlyExporter.unconfined=True`: the course's own tests, an instructor's dry run).
+
+    Autograde creates its exporter first thing in start(), before it removes an earlier autograded copy
+    (force, which the formgrader always sets), records the student or copies any file: refusing here
+    leaves the course as it was. GuardedExecute could refuse only after all of that."""
+
+    unconfined = Bool(False, help="Autograde from the command line with kernels outside the sandbox: for "
+                                  "notebooks you trust only.").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        coursedir = getattr(self.parent, "coursedir", None)
+        assignment, student = (getattr(coursedir, "assignment_id", None), getattr(coursedir, "student_id", None))
+        if started_by_api(self):
+            message = refusal(assignment, student)
+        elif self.config.GuardedExecute.get("kernel_name") != SANDBOX_KERNEL and not self.unconfined:
+            message = command_line_refusal(assignment, student)
+        else:
+            return
+        self.log.error(message)
+        raise SandboxRequired(message)
+
+
+def command_line_refusal(assignment, student):
+    """The answer of plain `nbgrader autograde`."""
+    return ("nbgrader autograde does not start kernels outside the grading sandbox in this course: they would run "
+            "the student's code with your rights, where it could read the solutions and hidden tests and change "
+            f"the gradebook. Nothing was graded or changed. Grade with `{grade_command(assignment, student)}` "
+            "(bubblewrap). For notebooks you trust only (your own dry run, the course's tests), add "
+            "--SandboxOnlyExporter.unconfined=True.")
 
 
 def utf8(text):

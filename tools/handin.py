@@ -61,6 +61,8 @@ def nbgrader(folder, *args, home=None):
     """Run `nbgrader *args` in folder as the user whose home is home (default: folder/.home);
     return the finished process (raises AssertionError on failure)."""
     home = Path(home or Path(folder) / ".home")
+    if args[:1] == ("autograde",):  # the course's own submissions (reference, mutants...): trusted, no sandbox
+        args = (*args, "--SandboxOnlyExporter.unconfined=True")
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=folder, env=quiet_env(home),
                             capture_output=True, text=True)
     if result.returncode != 0:

@@ -3,12 +3,15 @@ inspected and staged into a clean folder, fixed where possible.
 
 A notebook that is not valid JSON or is missing scores zero; a renamed one is graded under its proper
 name (recognised by its cells); links, caches and files over MAX_FILE_BYTES are left out; the released
-lib/ helpers are put back. Every fix is reported as a problem for the instructor.
+lib/ helpers are put back. Every fix is reported as a problem for the instructor, and so is a notebook
+handed in unchanged from the release or blank (no answer written), and a read-only cell (a test, the
+set-up) the student changed or deleted: nbgrader grades the instructor's version of it instead.
 """
 import fnmatch
 import hashlib
 import os
 import shutil
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
@@ -30,6 +33,20 @@ class Course:
         self.executed = self.grading / "executed"   # executed/<student>/: graded notebooks and scores
         self.expected = {p.stem: layout.grade_ids(nbformat.read(p, as_version=4))
                          for p in layout.notebooks(self.root, assignment)}
+
+    @cached_property
+    def released(self):
+        """{notebook stem: the notebook as released}: what every student started from."""
+        paths = {stem: self.release / f"{stem}.ipynb" for stem in self.expected}
+        return {stem: nbformat.read(path, as_version=4) for stem, path in paths.items() if path.is_file()}
+
+    @cached_property
+    def read_only_checksums(self):
+        """{notebook stem: {grade id: checksum}} of the released read-only cells (tests, set-up), computed as
+        nbgrader computes them. nbgrader's gradebook holds other checksums for the cells with hidden tests
+        (computed before the hidden tests were cleared from the release), so an untouched cell only matches these."""
+        return {stem: {cell.metadata.nbgrader["grade_id"]: checksum(cell) for cell in nb.cells if is_locked(cell)}
+                for stem, nb in self.released.items()}
 
     def submitted(self, student):
         return self.root / layout.SUBMITTED_FOLDER / student / self.assignment
@@ -54,6 +71,23 @@ def readable(path):
     try:
         return nbformat.read(path, as_version=4)
     except Exception:  # noqa: BLE001  (any failure to parse is the same problem for the instructor)
+        return None
+
+
+def is_locked(cell):
+    """Whether nbgrader treats the cell as read-only (a test, or a locked cell) and grades its released version."""
+    from nbgrader.utils import is_locked as nbgrader_is_locked  # imported here: nbgrader takes a second to import
+
+    return "grade_id" in cell.get("metadata", {}).get("nbgrader", {}) and nbgrader_is_locked(cell)
+
+
+def checksum(cell):
+    """nbgrader's checksum of a cell (its source, type, points and nbgrader flags); None if its metadata is broken."""
+    from nbgrader.utils import compute_checksum
+
+    try:
+        return compute_checksum(cell)
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
@@ -91,12 +125,84 @@ def stage(course, student, target):
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / name)
     found = find_notebooks(course, {n: p for n, p in files.items() if n.endswith(".ipynb") and "/" not in n}, problems)
+    problems.extend(compared_with_release(course, {stem: path for stem, path in found.items() if isinstance(path, Path)}))
     for stem, path in found.items():
         if isinstance(path, Path):
             shutil.copyfile(path, target / f"{stem}.ipynb")
             found[stem] = target / f"{stem}.ipynb"
     restore_provided_lib(course, target)
     return found, problems
+
+
+def compared_with_release(course, notebooks):
+    """Problems seen by comparing each submitted notebook ({stem: path}) with its release: handed in
+    unchanged (nothing to grade), blank (every answer cell as released, other cells edited), or with
+    read-only cells changed or deleted (nbgrader grades the released version instead: a student who edits a
+    test to pass it, or a read-only cell by mistake, is not rewarded, and the instructor should know)."""
+    verdicts, problems = {"unchanged": [], "blank": []}, []
+    for stem, path in notebooks.items():
+        try:
+            verdict, changed, deleted = compared(readable(path), course.released[stem], course.read_only_checksums[stem])
+        except Exception as error:  # noqa: BLE001  (a malformed notebook is graded all the same)
+            problems.append(f"{stem}.ipynb could not be compared with the release ({type(error).__name__}: {error})")
+            continue
+        verdicts.get(verdict, []).append(f"{stem}.ipynb")
+        if changed:
+            problems.append(f"{stem}.ipynb: read-only cells were changed, and graded as released: {', '.join(changed)}")
+        if deleted:
+            problems.append(f"{stem}.ipynb: read-only cells were deleted or lost their nbgrader metadata (test cells "
+                            f"are put back and graded): {', '.join(deleted)}")
+    summary = []
+    if verdicts["unchanged"]:
+        summary.append(f"{are(verdicts['unchanged'])} unchanged from the release (nothing to grade)")
+    if verdicts["blank"]:
+        summary.append(f"{are(verdicts['blank'])} blank: every answer cell is as released "
+                       "(nothing to grade, though other cells were edited)")
+    return summary + problems
+
+
+def compared(submitted, released, read_only):
+    """(verdict, changed, deleted) of a submitted notebook against its release: verdict 'unchanged' (every
+    cell's source as released: opening and running it changes only outputs), 'blank' (the answer cells
+    are), or 'answered'; the read-only cells ({grade id: released checksum}) it changed or deleted."""
+    if sources(submitted) == sources(released):
+        verdict = "unchanged"  # its read-only cells may still differ: their points or flags (the checksum has them)
+    else:
+        verdict = "blank" if answers(submitted, like=released) == answers(released) else "answered"
+    return (verdict, *read_only_changes(read_only, submitted))
+
+
+def are(names):
+    """'a.ipynb is', 'a.ipynb and b.ipynb are'."""
+    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'}"
+
+
+def sources(nb):
+    return [(cell.cell_type, cell.source) for cell in nb.cells]
+
+
+def cell_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def answers(nb, like=None):
+    """{grade id: source} of the answer cells of nb; with like (the release), of like's answer cells, a deleted
+    one counting as unanswered (its released source)."""
+    if like is None:
+        return {cell_id(cell): cell.source for cell in nb.cells if layout.cell_kind(cell) == "student"}
+    written = answers(nb)
+    return {name: written.get(name, source) for name, source in answers(like).items()}
+
+
+def read_only_changes(released, submitted):
+    """(changed, deleted): the grade ids of released read-only cells ({grade id: checksum}) whose submitted
+    version differs from the release, and of those missing from the submission."""
+    found = {}
+    for cell in submitted.cells:  # a duplicated cell: nbgrader keeps the first (DeduplicateIds)
+        if cell_id(cell) in released:
+            found.setdefault(cell_id(cell), checksum(cell))
+    return ([name for name, value in released.items() if name in found and found[name] != value],
+            [name for name in released if name not in found])
 
 
 def find_notebooks(course, notebooks, problems):

@@ -9,9 +9,11 @@ comes out, in grading/executed/<student>/:
     notebook that could not be graded replaced by the released one with every test failing and why;
   - scores.json: the scores, comments and late penalties nbgrader saved in the sandbox's gradebook,
     which tools/record.py copies into the course's gradebook without running nbgrader again.
+nbgrader's log goes to grading/logs/<student>.log, without its false warnings about untouched cells (quiet_log).
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,6 +32,10 @@ from tools.kernel_guard import PROVIDED_VARIABLE
 TOOLS = Path(__file__).resolve().parent
 KERNEL = "lab03-grading"
 JOB_SECONDS = 1800             # a whole submission; cells have their own 10 s limit (nbgrader_config.py)
+# nbgrader's OverwriteCells, on a read-only cell whose checksum is not the gradebook's, and the lines that say
+# which notebook it is working on (its grade ids are unique in a notebook only: every notebook has a `setup`).
+CHECKSUM_WARNING = re.compile(r"Attribute 'checksum' for cell (\S+) has changed! \(should be: \w+, got: (\w+)\)")
+NOTEBOOK_LINE = re.compile(r"\] (?:Sanitizing|Converting notebook) (\S+)\.ipynb\s*$")
 
 
 def sandbox_for(course, student, template_db):
@@ -117,12 +123,37 @@ def grade_one(course, student, template_db, keep=False):
             nbformat.write(course.not_graded(stem, reason), out / course.assignment / f"{stem}.ipynb")
         (out / "scores.json").write_text(json.dumps(scores, indent=1))
         (course.grading / "logs").mkdir(exist_ok=True)
-        (course.grading / "logs" / f"{student}.log").write_text(log)
+        (course.grading / "logs" / f"{student}.log").write_text(quiet_log(log, course.read_only_checksums))
         return student, problems, time.perf_counter() - start
     finally:
         stop_processes_in(box)
         if not keep:
             shutil.rmtree(box, ignore_errors=True)
+
+
+def quiet_log(log, released):
+    """nbgrader's log without its checksum warnings for read-only cells exactly as released ({notebook stem:
+    {grade id: checksum}}), with a line that says how many were left out.
+
+    The gradebook keeps each test cell's checksum from before the hidden tests were cleared for the
+    release, so nbgrader warns about every test with hidden tests in every submission, untouched or not
+    (jupyter/nbgrader#1961): some 47 warnings per student, in which a real one is lost. It puts the hidden
+    tests back either way; a cell whose checksum is not the release's was changed by the student, and its
+    warning stays (tools/inspection.py reports it in problems.txt too)."""
+    kept, left_out, notebook = [], 0, None
+    for line in log.splitlines(keepends=True):
+        named = NOTEBOOK_LINE.search(line)
+        notebook = Path(named.group(1)).name if named else notebook
+        warning = CHECKSUM_WARNING.search(line)
+        if warning and released.get(notebook, {}).get(warning.group(1)) == warning.group(2):
+            left_out += 1
+            continue
+        kept.append(line)
+    if not left_out:
+        return log
+    return (f"[tools/sandbox.py] {left_out} warnings \"Attribute 'checksum' for cell ... has changed!\" left out: those "
+            "cells are exactly as released, nbgrader only put their hidden tests back (jupyter/nbgrader#1961)\n"
+            + "".join(kept))
 
 
 def stop_processes_in(folder):
