@@ -319,7 +319,9 @@ HOSTILE = [
     Hostile("hostile_edits_tests",
             edits={("01_adamw", "adamw"): [("s *= lr / (1 - beta1**t)", "s *= lr"),
                                            ("np.divide(v, 1 - beta2**t, out=s)", "np.copyto(s, v)")]},
-            damage=damage_tests, scores={"01_adamw": 1},
+            # the mutant loses only its own concept's cells, 2 points each (tests/mutant_table.md): bias_correction,
+            # denominator, first_step, step_count, trajectory; the damaged cells are put back and graded as written
+            damage=damage_tests, scores={"01_adamw": FULL["01_adamw"] - 10},
             problems=("read-only cells were changed", "deleted or lost their nbgrader metadata")),
     Hostile("hostile_cheats",
             replace={("01_adamw", "adamw"): CHEATS_01, ("02_lr_schedules", "lr_scheduler"): CHEATS_02,

@@ -69,6 +69,15 @@ def check_same(name, got, want, *, hint=""):
         raise AssertionError(f"{name} changed: it should be exactly as before. {hint}")
 
 
+def check_moved(name, after, before, *, hint=""):
+    """Assert that after differs from before somewhere: a test that compares your code with itself (with and
+    without zero_grad(), alone and in a group, resumed and uninterrupted) proves nothing if nothing moved."""
+    after, before = as_floats(name, after), as_floats(f"{name}, before", before)
+    if after.shape == before.shape and np.array_equal(after, before, equal_nan=True):
+        raise AssertionError(f"{name} did not change: step() must move the parameters, in place (theta -= ...; "
+                             f"theta = theta - ... only rebinds a local name). {hint}")
+
+
 def check_equal(name, got, want, *, hint="", _isinstance=isinstance, _bool=bool, _float=float, _type=type):
     """Assert that got is the int, bool or str `want`, converted honestly: an object that merely
     claims to be equal (its __eq__ always True) is not a number. (The builtins it relies on are bound
