@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import time
 
 TOOLS = ("useradd", "userdel", "runuser", "pkill")
 MISSING = [tool for tool in TOOLS if shutil.which(tool) is None]
@@ -29,8 +30,21 @@ def temporary_users(*names):
         yield logins
     finally:
         for login in logins.values():
-            subprocess.run(["pkill", "-KILL", "-u", login], capture_output=True)
-            subprocess.run(["userdel", "--remove", login], capture_output=True)
+            remove(login)
+
+
+def remove(login, seconds=30):
+    """Kill login's processes and delete the user and their home. userdel refuses while a process of the user
+    lives, and a killed process takes a moment to go: retry until it is gone."""
+    deadline = time.monotonic() + seconds
+    while True:
+        subprocess.run(["pkill", "-KILL", "-u", login], capture_output=True)
+        done = subprocess.run(["userdel", "--remove", login], capture_output=True, text=True)
+        if done.returncode in (0, 6) or time.monotonic() > deadline:  # 6: no such user
+            break
+        time.sleep(0.5)
+    if subprocess.run(["id", login], capture_output=True).returncode == 0:
+        raise RuntimeError(f"could not remove the test user {login}: {done.stderr.strip()}")
 
 
 def home(login):
