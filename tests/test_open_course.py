@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -22,6 +21,7 @@ import pytest
 
 import unix_users
 from course import REPO
+from test_browser import free_port
 from tools import layout
 
 UV = os.environ.get("UV") or shutil.which("uv")
@@ -29,12 +29,6 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 # What an ordinary user's copy needs to build the environment and to be the course.
 COPIED = ["pyproject.toml", "uv.lock", "README.md", "deploy/jupyter-settings", f"notebooks/{layout.ASSIGNMENT}"]
 STARTUP_SECONDS = 120
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_token(server, log, port):
