@@ -331,24 +331,21 @@ HOSTILE = [
     Hostile("honest_twin_of_cheats",
             replace={("01_adamw", "adamw"): HONEST_01, ("02_lr_schedules", "lr_scheduler"): HONEST_02,
                      ("04_training_loop", "trainer"): HONEST_04},
-            # 04: its lr_sweep is the reference's (test_lr_sweep, 3 points); the choice fails on a Trainer that does nothing
-            scores={"01_adamw": 0, "02_lr_schedules": 0, "04_training_loop": 3}),
+            # 04: its lr_sweep is the reference's (test_lr_sweep, 3 points), and its choice sound on the course's sweep (2)
+            scores={"01_adamw": 0, "02_lr_schedules": 0, "04_training_loop": 5}),
     Hostile("hostile_escapes", edits={("01_adamw", "adamw"): [("#| export\n", "#| export\n" + ESCAPE)]}),
     Hostile("hostile_output_exit",
             edits={("01_adamw", "adamw"): [HUGE_OUTPUT], ("02_lr_schedules", "lr_scheduler"): [SYSTEM_EXIT],
                    ("04_training_loop", "trainer"): [EXIT_KERNEL]},
             scores={"02_lr_schedules": FULL["02_lr_schedules"] - 2}),
     # The three below keep the reference elsewhere and do nothing in notebook 01, whose honest twin
-    # (honest_twin_of_cheats) scores 0 there: attacking the grader must not raise that. Notebook 04's choice of a
-    # peak rate (test_peak_lr_choice, 2 points) is checked against a sweep that trains with that AdamW: it fails.
-    Hostile("hostile_hunts_secrets", replace={("01_adamw", "adamw"): "#| export\n" + HUNT},
-            scores={"01_adamw": 0, "04_training_loop": FULL["04_training_loop"] - 2}),
-    Hostile("hostile_rewrites_provided", replace={("01_adamw", "adamw"): HONEST_01 + REWRITE},
-            scores={"01_adamw": 0, "04_training_loop": FULL["04_training_loop"] - 2}),
-    # Its attack travels in lib/adamw.py into the notebooks that import AdamW (02, 03, 04's choice test), and costs their tests too.
+    # (honest_twin_of_cheats) scores 0 there: attacking the grader must not raise that. Notebook 04 imports no
+    # AdamW: its choice of a peak rate is sound on the course's sweep.
+    Hostile("hostile_hunts_secrets", replace={("01_adamw", "adamw"): "#| export\n" + HUNT}, scores={"01_adamw": 0}),
+    Hostile("hostile_rewrites_provided", replace={("01_adamw", "adamw"): HONEST_01 + REWRITE}, scores={"01_adamw": 0}),
+    # Its attack travels in lib/adamw.py into the notebooks that import AdamW (02, 03), and costs their tests too.
     Hostile("hostile_disables_guard", replace={("01_adamw", "adamw"): HONEST_01 + DISABLE_GUARD},
-            scores={"01_adamw": 0, "02_lr_schedules": 0, "03_gradient_clipping": 0,
-                    "04_training_loop": FULL["04_training_loop"] - 2}),
+            scores={"01_adamw": 0, "02_lr_schedules": 0, "03_gradient_clipping": 0}),
     Hostile("hostile_quotes_tests", edits={("01_adamw", "adamw"): [QUOTES_TESTS]}),
     Hostile("hostile_files", damage=damage_files, scores={"02_lr_schedules": 0, "04_training_loop": 0},
             problems=("02_lr_schedules.ipynb is not a readable notebook",

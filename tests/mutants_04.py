@@ -122,9 +122,9 @@ MUTANTS = [
            [(DIVERGED, DIVERGED.replace("losses.max() > losses[0] + rise", "losses.max() >= losses[0] + rise"))],
            {"test_lr_sweep"}, "equal to it is not divergence"),
     mutant("chose_a_rate_that_diverged", "04_training_loop", "peak_lr_choice",
-           [(CHOICE, "CHOSEN_PEAK_LR = 0.1")], {"test_peak_lr_choice"}, "every seed converged"),
+           [(CHOICE, "CHOSEN_PEAK_LR = 0.1")], {"test_peak_lr_choice"}, "diverged at 0.1"),
     mutant("chose_the_slowest_rate", "04_training_loop", "peak_lr_choice",
-           [(CHOICE, "CHOSEN_PEAK_LR = 1e-3")], {"test_peak_lr_choice"}, "within a factor of 3.5"),
+           [(CHOICE, "CHOSEN_PEAK_LR = 1e-3")], {"test_peak_lr_choice"}, "times below the best rate"),
     mutant("chose_a_rate_not_swept", "04_training_loop", "peak_lr_choice",
            [(CHOICE, "CHOSEN_PEAK_LR = 5e-3")], {"test_peak_lr_choice"}, "not one of the swept rates"),
 ]

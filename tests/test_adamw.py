@@ -10,6 +10,7 @@ import pytest
 from lib import AdamW
 
 FIXTURE = Path(__file__).parent / "fixtures" / "adamw_torch.npz"
+TORCH_OPTIONAL = pytest.mark.may_skip("PyTorch is optional and .ci/run does not install it; tests/fixtures/adamw_torch.npz holds its trajectories")
 
 
 def torch_cases():
@@ -46,6 +47,7 @@ def test_float32_follows_the_float64_trajectory():
     np.testing.assert_allclose(ours, data[f"{names[0]}/trajectory"], rtol=1e-4, atol=1e-4)
 
 
+@TORCH_OPTIONAL
 def test_against_live_torch_when_installed():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
@@ -256,6 +258,7 @@ def test_bad_groups_are_refused(groups, phrase):
         AdamW(groups, lr=0.1)
 
 
+@TORCH_OPTIONAL
 def test_groups_against_live_torch_when_installed():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(6)

@@ -31,6 +31,7 @@ from browsing import CHROMIUM, chromium, new_page, write_user_settings
 from course import ASSIGNMENT, RELEASE, SOURCE
 
 pytestmark = [
+    pytest.mark.full,
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's Chromium is missing: apt-get install chromium (.ci/run does)"),
 ]

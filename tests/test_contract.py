@@ -63,3 +63,19 @@ def test_the_check_itself_tells_visible_from_hidden():
     source = "# checks: 2\n### BEGIN HIDDEN TESTS\nassert False\n### END HIDDEN TESTS\n"
     assert visible_code(source) == [] and visible_code("# checks: 2\nassert True\n" + source) == ["assert True"]
     assert CHECKS.match("# checks: 1, 12").group(1) == "1, 12" and not CHECKS.match("# checks 1")
+
+
+AFTER_HIDDEN = re.compile(r"print\(.*\)")  # all that may follow a cell's hidden tests: its closing message
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_hidden_tests_come_last_in_their_cell(path):
+    """A student runs a test cell's visible part from its first line to its end; grading runs the same lines and then
+    the hidden ones. So a failure below the hidden tests' first line means the visible part passed (what
+    test_autograde.py's measure of the visible tests relies on)."""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if layout.cell_kind(cell) == "test" and layout.HIDDEN_REGION[0] in cell.source:
+            regions = layout.region(layout.HIDDEN_REGION).findall(cell.source)
+            after = visible_code(cell.source.split(layout.HIDDEN_REGION[1], 1)[1])
+            assert len(regions) == 1 and all(AFTER_HIDDEN.fullmatch(line.strip()) for line in after), (
+                f"{path.name}: {cell.metadata.nbgrader.grade_id} has {len(regions)} hidden regions, followed by {after}")

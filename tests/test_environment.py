@@ -58,27 +58,27 @@ def test_environment_yml_lists_the_same_packages_and_versions_as_pyproject():
 
 
 def readme_commands():
-    """The commands of the README's first code block: opening the course, running the tests."""
+    """The commands of the README's first code block: opening the course, the quick tests, every test."""
     text = (REPO / "README.md").read_text()
     block = text.split("```")[1]
     return [line.split("#")[0].strip() for line in block.splitlines()[1:] if line.strip()]
 
 
-def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one():
-    open_course, run_tests = readme_commands()
-    assert open_course == "uv run jupyter lab" and run_tests == "uv run pytest"
+def test_readme_starts_with_the_two_commands_and_ci_runs_every_test():
+    open_course, quick_tests, every_test = readme_commands()
+    assert open_course == "uv run jupyter lab" and quick_tests == "uv run pytest" and every_test == "uv run pytest --full"
     ci_lines = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
-    assert ci_lines[-1] == run_tests, ".ci/run must end by running the README's test command"
+    assert ci_lines[-1] == every_test, ".ci/run must end by running the README's command for every test"
     assert "uv sync --locked" in ci_lines, ".ci/run must install the locked environment"
 
 
 # The student kit's own environment: requirements.txt in the assignment folder, copied into the release.
 KIT_REQUIREMENTS = SOURCE / "requirements.txt"
-# In pyproject.toml, not in the kit: nbval and playwright run the course's own tests; jupyterhub serves
+# In pyproject.toml, not in the kit: nbval, pytest-xdist and playwright run the course's own tests; jupyterhub serves
 # the course on a hub (deploy/jupyterhub/), never on a student's own machine; lab03-jupyter-settings lets the
 # course's own environment run as root (a student's server runs as the student); django-static-mathjax gives the
 # instructor's feedback pages their MathJax (tools/feedback.py): students only read the pages.
-DEVELOPER_ONLY = {"nbval", "playwright", "jupyterhub", "lab03-jupyter-settings", "django-static-mathjax"}
+DEVELOPER_ONLY = {"nbval", "pytest-xdist", "playwright", "jupyterhub", "lab03-jupyter-settings", "django-static-mathjax"}
 
 
 def kit_requirements(path=KIT_REQUIREMENTS):

@@ -26,6 +26,7 @@ from mutants import MUTANTS
 from tools.layout import cell_kind
 
 pytestmark = [
+    pytest.mark.full,
     pytest.mark.autograde,
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's Chromium is missing: apt-get install chromium (.ci/run does)"),

@@ -28,6 +28,7 @@ from browsing import CHROMIUM
 from course import ASSIGNMENT
 from test_browser import jupyter_lab
 
+pytestmark = pytest.mark.full  # a JupyterLab server, grading, Chromium
 STUDENT = "mallory"
 # What the button's answer must tell the instructor to run instead (in the course folder).
 GRADE_ONE = f"uv run python tools/grade.py {ASSIGNMENT} --student {STUDENT} --force"

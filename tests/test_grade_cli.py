@@ -24,7 +24,7 @@ from tools.inspection import Course, compared_with_release
 from tools.record import gradebook
 from tools.sandbox import quiet_log
 
-pytestmark = pytest.mark.autograde
+pytestmark = [pytest.mark.full, pytest.mark.autograde]
 NOTEBOOK = "01_adamw"
 TAMPERED = "test_adamw_in_place"
 WARNING = re.compile(r"Attribute 'checksum' for cell (\S+) has changed! \(should be")

@@ -1,8 +1,9 @@
 """tools/grade.py, the class grading command, on a class of hostile and broken submissions (tests/hostile.py):
 grading finishes, each submission gets what its honest code earns, nobody else is harmed, the course's
 files are intact, the instructor gets a clear report, and a second run resumes instead of starting over.
+The class is graded with the course outside /tmp; a few attackers again with the course under /tmp.
 
-Slow (a sandbox per submission): `pytest -m "not autograde"` skips it.
+Full tier (a sandbox per submission).
 """
 import hashlib
 import re
@@ -21,7 +22,7 @@ from course import reference_answers
 from tools.course_guard import Guard
 from tools.inspection import Course
 
-pytestmark = pytest.mark.autograde
+pytestmark = [pytest.mark.full, pytest.mark.autograde]
 PROTECTED = ("nbgrader_config.py", "tools", "notebooks", "release", "submitted")
 
 
@@ -50,45 +51,38 @@ def folder_outside_tmp():
     pytest.skip("no writable folder outside /tmp")
 
 
-# The students whose attacks reach for files (the course, the machine, the grader's own code): what
-# they get could depend on where the course lives. The others' outcome cannot, and they are graded
-# once, in the class under /tmp (the second class takes half the time).
-REACH_FOR_FILES = {"hostile_escapes", "hostile_hunts_secrets", "hostile_quotes_tests", "hostile_rewrites_provided",
-                   "hostile_disables_guard", "hostile_files"}
-
-
-@pytest.fixture(scope="module", params=["course_in_tmp", "course_outside_tmp"])
-def graded(request, tmp_path_factory):
-    """The hostile class graded with the course under /tmp, and in a folder outside it, where a
-    sandbox that only hid /tmp would show the course to student code."""
-    if request.param == "course_in_tmp":
-        base, hostiles = tmp_path_factory.mktemp("class"), HOSTILE
-    else:
-        base, hostiles = folder_outside_tmp(), [h for h in HOSTILE if h.student in REACH_FOR_FILES]
-        request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
-    root = course.copy_course(base / "course")
+def hand_in_class(root, students):
+    """The course at root with its release generated and the students' submissions handed in: {student: answers}."""
+    course.copy_course(root)
     (root / MARKER).write_text("the escape attempt of tests/hostile.py may attack this course, and only this one\n")
     course.nbgrader(root, "generate_assignment", ASSIGNMENT)
+    for student, (answers, damage) in students.items():
+        folder = course.hand_in(root, student, answers)
+        if damage:
+            damage(folder)
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The hostile class, graded with the course in a folder outside /tmp (where courses live: a home, /var),
+    so that a sandbox that merely hid /tmp would show the course to student code. Where the course lives
+    changes nothing else (test_a_course_under_tmp_is_hidden_as_well)."""
+    base = folder_outside_tmp()
     reference = reference_answers()
-    course.hand_in(root, "reference", reference)
-    course.hand_in(root, "blank", {})
-    for hostile in hostiles:
-        folder = course.hand_in(root, hostile.student, hostile.answers(reference))
-        if hostile.damage:
-            hostile.damage(folder)
-    before = course_files(root)
-    first = grade(root)
-    after = course_files(root)
-    course.nbgrader(root, "generate_feedback", ASSIGNMENT)
-    yield {"root": root, "run": first, "before": before, "after": after, "scores": course.scores(root),
-           "hostiles": hostiles}
-    escaped = Path(sys.prefix).parent / "HOSTILE_ESCAPE.txt"  # hostile.ESCAPE's first target; written only without bubblewrap
-    escaped.unlink(missing_ok=True)
-
-
-def in_class(graded, hostile):
-    if hostile not in graded["hostiles"]:
-        pytest.skip(f"{hostile.student} reaches for no file: graded in the class under /tmp only")
+    students = {"reference": (reference, None), "blank": ({}, None),
+                **{h.student: (h.answers(reference), h.damage) for h in HOSTILE}}
+    try:
+        root = hand_in_class(base / "course", students)
+        before = course_files(root)
+        first = grade(root)
+        after = course_files(root)
+        course.nbgrader(root, "generate_feedback", ASSIGNMENT)
+        yield {"root": root, "run": first, "before": before, "after": after, "scores": course.scores(root)}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+        escaped = Path(sys.prefix).parent / "HOSTILE_ESCAPE.txt"  # hostile.ESCAPE's first target; written only without bubblewrap
+        escaped.unlink(missing_ok=True)
 
 
 def totals(scores, student):
@@ -97,7 +91,7 @@ def totals(scores, student):
 
 def test_grading_finishes_and_records_every_student(graded):
     assert graded["run"].returncode == 0, graded["run"].stderr[-3000:]
-    assert set(graded["scores"]) == {"reference", "blank", *(h.student for h in graded["hostiles"])}
+    assert set(graded["scores"]) == {"reference", "blank", *(h.student for h in HOSTILE)}
 
 
 def test_honest_submissions_are_unharmed(graded):
@@ -107,21 +101,19 @@ def test_honest_submissions_are_unharmed(graded):
 
 @pytest.mark.parametrize("hostile", [h for h in HOSTILE if not h.at_most], ids=lambda h: h.student)
 def test_each_submission_gets_what_its_honest_code_earns(graded, hostile):
-    in_class(graded, hostile)
     assert totals(graded["scores"], hostile.student) == hostile.expected(), (
         f"{hostile.student}: see {graded['root']}/autograded/{hostile.student}")
 
 
 @pytest.mark.parametrize("hostile", [h for h in HOSTILE if h.at_most], ids=lambda h: h.student)
 def test_cheating_earns_nothing_beyond_the_same_code_without_the_cheats(graded, hostile):
-    in_class(graded, hostile)
     cheat, honest = totals(graded["scores"], hostile.student), totals(graded["scores"], hostile.at_most)
     assert all(cheat[nb] <= honest[nb] for nb in honest), f"{hostile.student} {cheat} vs {hostile.at_most} {honest}"
 
 
 def test_problems_are_reported_to_the_instructor(graded):
     report = (graded["root"] / "grading" / "problems.txt").read_text()
-    for hostile in graded["hostiles"]:
+    for hostile in HOSTILE:
         for phrase in hostile.problems:
             assert f"{hostile.student}: " in report and phrase in report, f"problems.txt lacks {phrase!r}:\n{report}"
     graded_notebook = graded["root"] / "autograded" / "hostile_files" / ASSIGNMENT / "02_lr_schedules.ipynb"
@@ -133,8 +125,10 @@ def test_the_course_files_are_as_they_were(graded):
     assert not changed, f"grading left these course files changed: {changed[:10]}"
 
 
-def test_the_escape_attempt_failed_or_was_undone(graded):
-    outputs = notebook_outputs(graded["root"] / "autograded" / "hostile_escapes" / ASSIGNMENT / "01_adamw.ipynb")
+def assert_the_escape_failed(root, problems):
+    """hostile_escapes' notebook 01 found no course, and wrote nothing that exists on the host (or, without
+    bubblewrap, what it changed was restored)."""
+    outputs = notebook_outputs(root / "autograded" / "hostile_escapes" / ASSIGNMENT / "01_adamw.ipynb")
     if shutil.which("bwrap"):
         # The course is hidden and the machine read-only. A write may still "succeed" inside the
         # sandbox's private /tmp (where the venv is bound when the checkout lives under /tmp):
@@ -145,8 +139,11 @@ def test_the_escape_attempt_failed_or_was_undone(graded):
         reached = [path for verdict, path in attempts if verdict == "wrote" and Path(path).exists()]
         assert not reached, f"the escape attempt wrote {reached} on the host"
     else:
-        report = (graded["root"] / "grading" / "problems.txt").read_text()
-        assert "restored" in report, report
+        assert "restored" in problems, problems
+
+
+def test_the_escape_attempt_failed_or_was_undone(graded):
+    assert_the_escape_failed(graded["root"], (graded["root"] / "grading" / "problems.txt").read_text())
 
 
 def secret_lines():
@@ -185,6 +182,13 @@ def test_the_secret_hunter_finds_the_course_when_nothing_hides_it(capsys):
     assert len(secret_lines() & lines_of(capsys.readouterr().out)) > 100
 
 
+def hunted_secrets(root, secrets):
+    """The secret lines that hostile_hunts_secrets' notebook 01 printed, after checking that it searched."""
+    hunted = notebook_outputs(root / "autograded" / "hostile_hunts_secrets" / ASSIGNMENT / "01_adamw.ipynb")
+    assert re.search(r"hunt: [1-9]\d* files read", hunted), hunted[-2000:]
+    return sorted(secrets & lines_of(hunted))
+
+
 def test_no_hidden_test_or_solution_reaches_a_student(graded):
     """Nothing a student did not write of the hidden tests and solutions is in any student's feedback,
     nor in the outputs of the autograded notebooks of the student who searched the filesystem for them."""
@@ -196,16 +200,38 @@ def test_no_hidden_test_or_solution_reaches_a_student(graded):
         text, pages = feedback_text(root, student)
         leaked = sorted((secrets - written_by(root, student)) & lines_of(text))
         assert pages and not leaked, f"{student}'s feedback ({pages} pages) shows {len(leaked)} secret lines: {leaked[:3]}"
-    hunted = notebook_outputs(root / "autograded" / "hostile_hunts_secrets" / ASSIGNMENT / "01_adamw.ipynb")
-    assert re.search(r"hunt: [1-9]\d* files read", hunted), hunted[-2000:]
-    assert not sorted(secrets & lines_of(hunted))[:3]
+    assert not hunted_secrets(root, secrets)[:3]
     quoted = notebook_outputs(root / "autograded" / "hostile_quotes_tests" / ASSIGNMENT / "01_adamw.ipynb")
     assert secrets & lines_of(quoted), "the quoting attack should have printed hidden tests in the autograded notebook"
 
 
+def test_a_course_under_tmp_is_hidden_as_well(tmp_path):
+    """The sandbox gives student code its own empty /tmp, and mounts the submission's working copy into it when the
+    course lives under /tmp (as in a CI checkout): grading works there, and the course stays out of reach. Notebook 01
+    of the reference, the secret hunter and the escape attempt, graded with the course under /tmp."""
+    if not shutil.which("bwrap"):
+        pytest.skip("without bubblewrap student code can read the course (grade.py --unconfined says so)")
+    reference = reference_answers()
+    attackers = {h.student: h for h in HOSTILE if h.student in ("hostile_hunts_secrets", "hostile_escapes")}
+    students = {"reference": (reference, None), **{name: (h.answers(reference), None) for name, h in attackers.items()}}
+    root = hand_in_class(tmp_path / "course", students)
+    assert root.is_relative_to("/tmp")
+    for student in students:  # notebook 01 only: the attacks are there
+        for path in (root / "submitted" / student / ASSIGNMENT).glob("*.ipynb"):
+            if path.stem != "01_adamw":
+                path.unlink()
+    before = course_files(root)
+    run = grade(root)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert course_files(root) == before
+    scores = course.scores(root)
+    assert totals(scores, "reference")["01_adamw"] == FULL["01_adamw"]
+    assert not hunted_secrets(root, secret_lines())[:3]
+    assert_the_escape_failed(root, (root / "grading" / "problems.txt").read_text())
+
+
 def test_a_failure_is_contained_to_its_cells(graded):
     """The kernel died in one test of each notebook of hostile_crashes: later tests still ran and passed."""
-    in_class(graded, next(h for h in HOSTILE if h.student == "hostile_crashes"))
     scores = graded["scores"]["hostile_crashes"]
     assert scores["01_adamw"]["test_adamw_state_dict"][0] == 0 and scores["01_adamw"]["test_adamw_bad_input"][0] == 2
     outputs = notebook_outputs(graded["root"] / "autograded" / "hostile_crashes" / ASSIGNMENT / "01_adamw.ipynb")

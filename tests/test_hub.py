@@ -42,6 +42,7 @@ from tools import layout
 DEPLOY = course.REPO / "deploy" / "jupyterhub"
 MISSING = [tool for tool in ("useradd", "userdel", "runuser", "npm", "pkill") if shutil.which(tool) is None]
 pytestmark = [
+    pytest.mark.full,
     pytest.mark.hub,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root: it creates Unix users and starts servers as them"),
     pytest.mark.skipif(bool(MISSING), reason=f"missing {MISSING} (apt-get install passwd util-linux procps npm)"),

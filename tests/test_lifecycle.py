@@ -38,7 +38,7 @@ from hostile import FULL
 from mutants import MUTANTS
 from tools import layout
 
-pytestmark = [pytest.mark.lifecycle, pytest.mark.autograde]
+pytestmark = [pytest.mark.full, pytest.mark.lifecycle, pytest.mark.autograde]
 MUTANT = next(m for m in MUTANTS if m.name == "eps_inside_sqrt")
 README_EXCHANGE = "/srv/nbgrader/exchange"
 ENV_BIN = Path(sys.executable).parent          # the course's environment: `uv run` runs from here

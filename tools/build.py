@@ -9,6 +9,7 @@
 The tests check that lib/ and release/ are exactly what steps 2 and 3 produce.
 """
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the course root
 from lib.export import export_assignment  # noqa: E402
-from tools.layout import ASSIGNMENT, ROOT, notebooks, release, source  # noqa: E402
+from tools.layout import ASSIGNMENT, ROOT, notebooks, release, reproducible_numerics, source  # noqa: E402
 
 # Notebook metadata kept in the committed notebooks: nothing that names a machine or a version.
 METADATA = {
@@ -32,8 +33,9 @@ def execute(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timestamps: noise in every diff
-    NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env={**os.environ, **reproducible_numerics()})  # the digits nbval will see again
     nb.metadata = nbformat.from_dict(METADATA)
     for cell in nb.cells:  # widget views (progress bars, sliders) cannot render without the live kernel
         if cell.cell_type == "code":
