@@ -66,6 +66,25 @@ def free_ports(count):
     raise AssertionError("no free ports")
 
 
+def listeners(port):
+    """The command lines of the processes listening on a TCP port (/proc/net/tcp*, then each process's sockets). A port
+    may be taken again at once by another test's process (a kernel); what matters is that none of the hub's listens."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(fields[9])
+    commands = []
+    for fd_folder in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in {f"socket:[{inode}]" for inode in inodes} for fd in fd_folder.iterdir()):
+                commands.append((fd_folder.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:  # a process that ended meanwhile
+            continue
+    return commands
+
+
 def port_is_free(port):
     with socket.socket() as s:
         try:
@@ -392,4 +411,8 @@ def test_down_leaves_nothing_behind(hub):
         assert subprocess.run(["pgrep", "-U", str(uid)], capture_output=True).returncode == 1, f"{name}'s processes live on"
         assert not Path("/home", name).exists()
     assert not hub.prefix.exists() and not hub.exchange.exists()
-    assert all(port_is_free(hub.port + i) for i in range(3)), "the hub or its proxy still listens"
+    alive = subprocess.run(["pgrep", "-af", str(hub.prefix)], capture_output=True, text=True).stdout
+    assert not alive, f"processes started from {hub.prefix} live on:\n{alive}"
+    held = {port: listeners(port) for port in range(hub.port, hub.port + 3)}
+    assert not any(str(hub.prefix) in command for found in held.values() for command in found), (
+        f"the hub or its proxy still listens: {held}")

@@ -126,7 +126,7 @@ def lr_sweep(run, peak_lrs, seeds, last=50, rise=1.0):
     """Train at every peak rate with every seed, run(peak_lr, seed) -> the run's training losses, one per step.
 
     Returns {'peak_lrs': list, 'seeds': list, 'final': (R, S) floats, the mean of each run's last `last` losses,
-    'diverged': (R, S) bools, True where a loss is not finite or exceeds the run's first loss by more than rise},
+    'diverged': (R, S) bools, True where a loss is not finite or greater than the run's first loss plus rise},
     with R = len(peak_lrs) rows and S = len(seeds) columns (contract items 14 and 15)."""
     # YOUR CODE HERE
     raise NotImplementedError()
