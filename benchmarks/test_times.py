@@ -85,7 +85,7 @@ def main():
     measured = [{"module": module, "tier": found.get(module, ("gone", 0))[0], "tests": found.get(module, ("gone", 0))[1],
                  "seconds": round(seconds[module], 1)} for module in seconds]
     report = {"measured": datetime.date.today().isoformat(), "commit": commit(), "wall_seconds": wall, "summary": summary,
-              "source": str(args.log) if args.log else "pytest " + " ".join((["--full"] if args.full else []) + args.pytest_args),
+              "source": f"saved output {args.log.name}" if args.log else "pytest " + " ".join((["--full"] if args.full else []) + args.pytest_args),
               "modules": measured}
     print(f"\n{summary} in {wall} s (wall)\n" if wall else "")
     print(table(report))
