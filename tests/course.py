@@ -8,6 +8,8 @@ re-exported here (course.ASSIGNMENT, course.hand_in...).
 import html
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -23,6 +25,23 @@ RELEASE = layout.release()
 SOLUTION_REGION, HIDDEN_REGION = layout.SOLUTION_REGION, layout.HIDDEN_REGION
 # Separates the stub bodies of one cell in tests/submissions/ (see test_autograde.answers_in).
 NEXT_BODY = "# --- next body ---"
+
+
+def grade_class(root, *options):
+    """Run tools/grade.py on the course at root, as its instructor would (in the sandbox, or --unconfined where
+    bubblewrap is missing), two jobs at a time; the finished process."""
+    command = [sys.executable, str(Path(root) / "tools" / "grade.py"), ASSIGNMENT, "--jobs", "2", *UNCONFINED, *options]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, env=quiet_env(Path(root) / ".home"))
+
+
+def hand_in_notebook(root, student, answers, notebook):
+    """A submission of one notebook only (the others left out, as a student who handed in part of the lab);
+    returns its folder."""
+    folder = hand_in(root, student, answers)
+    for path in folder.glob("*.ipynb"):
+        if path.stem != notebook:
+            path.unlink()
+    return folder
 
 
 def region_lines(*regions, min_length):

@@ -11,8 +11,6 @@ deleted) is checked without grading them.
 import hashlib
 import re
 import shutil
-import subprocess
-import sys
 
 import nbformat
 import pytest
@@ -31,8 +29,7 @@ WARNING = re.compile(r"Attribute 'checksum' for cell (\S+) has changed! \(should
 
 
 def grade(root):
-    command = [sys.executable, "tools/grade.py", ASSIGNMENT, "--jobs", "2", *course.UNCONFINED]
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=course.quiet_env(root / ".home"))
+    done = course.grade_class(root)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stderr
 
@@ -42,10 +39,7 @@ def hand_in_first_notebook(root, student, answers, timestamp):
     notebooks left out, and nbgrader's timestamp.txt; returns the path of notebook 01."""
     folder = root / layout.SUBMITTED_FOLDER / student / ASSIGNMENT
     shutil.rmtree(folder, ignore_errors=True)  # collect --update replaces the folder
-    course.hand_in(root, student, answers)
-    for path in folder.glob("*.ipynb"):
-        if path.stem != NOTEBOOK:
-            path.unlink()
+    course.hand_in_notebook(root, student, answers, NOTEBOOK)
     (folder / "timestamp.txt").write_text(timestamp)
     return folder / f"{NOTEBOOK}.ipynb"
 

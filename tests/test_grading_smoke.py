@@ -2,9 +2,6 @@
 and of one mutant in the bubblewrap sandbox (unconfined where bubblewrap is missing, as grade.py --unconfined
 says). The reference gets full marks; the mutant loses the points of its own concept's cells, with its message,
 and no others. The full tier grades every mutant (test_autograde.py) and a hostile class (test_grading.py)."""
-import subprocess
-import sys
-
 import course
 import mutant_table
 from course import ASSIGNMENT
@@ -20,11 +17,8 @@ def test_the_reference_and_a_mutant_graded_in_the_sandbox(tmp_path):
     course.nbgrader(root, "generate_assignment", ASSIGNMENT)
     reference = course.reference_answers()
     for student, answers in (("reference", reference), (MUTANT.student, MUTANT.answers(reference))):
-        for path in course.hand_in(root, student, answers).glob("*.ipynb"):
-            if path.stem != NOTEBOOK:
-                path.unlink()  # one notebook: the others are reported missing
-    run = subprocess.run([sys.executable, "tools/grade.py", ASSIGNMENT, "--jobs", "2", *course.UNCONFINED], cwd=root,
-                         capture_output=True, text=True, env=course.quiet_env(root / ".home"))
+        course.hand_in_notebook(root, student, answers, NOTEBOOK)  # the others are reported missing
+    run = course.grade_class(root)
     assert run.returncode == 0 and f"graded 2 students ({MUTANT.student}, reference)" in run.stderr, run.stderr[-3000:]
     scores = course.scores(root)
     assert course.total(scores["reference"][NOTEBOOK]) == (FULL[NOTEBOOK], FULL[NOTEBOOK]), scores["reference"][NOTEBOOK]

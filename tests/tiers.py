@@ -5,6 +5,7 @@
 Loaded into a collection with `-p tiers`, it prints a line per test: `TIER <tier> <markers> <node id>`.
 tests/test_tiers.py and benchmarks/test_times.py read those lines.
 """
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -23,7 +24,7 @@ def pytest_collection_finish(session):
 def collected(*options):
     """[(tier, set of markers, node id)] of the tests that `pytest --collect-only OPTIONS` collects."""
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-n0", "-p", "tiers", *options], cwd=REPO,
-                          capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parent)})
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
     rows = [line.split(" ", 3)[1:] for line in done.stdout.splitlines() if line.startswith("TIER ")]
     if done.returncode != 0 or not rows:
         raise RuntimeError(f"pytest --collect-only {' '.join(options)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
